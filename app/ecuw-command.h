@@ -1,0 +1,42 @@
+/* ecuw-command.h — what every `ecuw` command gets, and the commands.
+ *
+ * A command returns TRUE on success; on failure it sets error, and the
+ * caller prints it as one line on stderr and exits non-zero.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "vehicle/database.h"
+#include "vehicle/vin.h"
+
+G_BEGIN_DECLS
+
+#define ECUW_ERROR (ecuw_error_quark ())
+
+typedef enum {
+  ECUW_ERROR_USAGE,
+  ECUW_ERROR_NOT_FOUND,
+} EcuwError;
+
+GQuark ecuw_error_quark (void);
+
+typedef struct {
+  gboolean           json;
+  char              *data_dir;     /* nullable: --data-dir */
+  EwVehicleDatabase *db;           /* loaded on first use */
+} EcuwContext;
+
+/* Loads the vehicle families once; load errors are warnings on stderr
+ * (one bad family never stops the others). */
+EwVehicleDatabase *ecuw_context_get_database (EcuwContext *ctx);
+
+/* Writes a JSON document to stdout, pretty-printed, with a newline. */
+void               ecuw_print_json           (JsonBuilder *builder);
+
+gboolean ecuw_cmd_vin      (EcuwContext *ctx, int argc, char **argv, GError **error);
+gboolean ecuw_cmd_vehicles (EcuwContext *ctx, int argc, char **argv, GError **error);
+gboolean ecuw_cmd_features (EcuwContext *ctx, int argc, char **argv, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,175 @@
+/* ecuw.c — the ECU Workshop command line: option parsing and dispatch.
+ *
+ * `ecuw [--data-dir DIR] [--json] COMMAND [ARGS…]`. Options may also follow
+ * the command. Bad input exits non-zero with one clear line on stderr.
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ecuw-command.h"
+#include "data-dir.h"
+
+G_DEFINE_QUARK (ecuw-error-quark, ecuw_error)
+
+typedef struct {
+  const char *name;
+  const char *arguments;
+  const char *summary;
+  gboolean  (*run) (EcuwContext *ctx, int argc, char **argv, GError **error);
+} EcuwCommand;
+
+static const EcuwCommand commands[] = {
+  { "vin",      N_("VIN"),    N_("Decode a VIN and list the vehicle families it may belong to"), ecuw_cmd_vin },
+  { "vehicles", "",           N_("List the known vehicle families"),                             ecuw_cmd_vehicles },
+  { "features", N_("FAMILY"), N_("List a vehicle family's features"),                            ecuw_cmd_features },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "%s\n\n", _("Usage: ecuw [OPTION…] COMMAND [ARGUMENT…]"));
+  fprintf (out, "%s\n", _("Commands:"));
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *left = g_strdup_printf ("%s %s", commands[i].name,
+                                               commands[i].arguments[0] ? _(commands[i].arguments) : "");
+      fprintf (out, "  %-20s %s\n", left, _(commands[i].summary));
+    }
+  fprintf (out, "\n%s\n", _("Options:"));
+  fprintf (out, "  %-20s %s\n", "--json", _("Print machine-readable JSON"));
+  fprintf (out, "  %-20s %s\n", _("--data-dir DIR"), _("Also load vehicle families from DIR"));
+  fprintf (out, "  %-20s %s\n", "--version", _("Print the version and exit"));
+  fprintf (out, "  %-20s %s\n", "--help", _("Print this help and exit"));
+}
+
+EwVehicleDatabase *
+ecuw_context_get_database (EcuwContext *ctx)
+{
+  if (ctx->db == NULL)
+    {
+      GPtrArray *errors;
+
+      ctx->db = ew_vehicle_database_new (NULL);
+      ew_vehicle_database_add_default_dirs (ctx->db, ctx->data_dir);
+      errors = ew_vehicle_database_get_errors (ctx->db);
+      for (guint i = 0; i < errors->len; i++)
+        {
+          const GError *e = g_ptr_array_index (errors, i);
+          /* TRANSLATORS: a vehicle family file that could not be loaded */
+          g_printerr ("ecuw: %s %s\n", _("warning:"), e->message);
+        }
+    }
+  return ctx->db;
+}
+
+void
+ecuw_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+int
+main (int argc, char **argv)
+{
+  EcuwContext ctx = { 0 };
+  g_autoptr(GPtrArray) rest = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const EcuwCommand *command = NULL;
+  gboolean ok;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  for (int i = 1; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--json"))
+        ctx.json = TRUE;
+      else if (g_str_equal (arg, "--help") || g_str_equal (arg, "-h"))
+        {
+          print_usage (stdout);
+          return 0;
+        }
+      else if (g_str_equal (arg, "--version"))
+        {
+          g_print ("ecuw %s\n", PACKAGE_VERSION);
+          return 0;
+        }
+      else if (g_str_equal (arg, "--data-dir") || g_str_has_prefix (arg, "--data-dir="))
+        {
+          const char *value = strchr (arg, '=') ? strchr (arg, '=') + 1 : NULL;
+
+          if (value == NULL)
+            {
+              if (i + 1 >= argc)
+                {
+                  g_printerr ("ecuw: %s\n", _("--data-dir needs a folder"));
+                  return 2;
+                }
+              value = argv[++i];
+            }
+          if (!g_file_test (value, G_FILE_TEST_IS_DIR))
+            {
+              g_printerr ("ecuw: %s\n", _("--data-dir: no such folder"));
+              return 2;
+            }
+          g_free (ctx.data_dir);
+          ctx.data_dir = g_strdup (value);
+        }
+      else if (arg[0] == '-' && arg[1] == '-')
+        {
+          /* TRANSLATORS: %s is the option as typed */
+          g_autofree char *msg = g_strdup_printf (_("unknown option %s; see ecuw --help"), arg);
+          g_printerr ("ecuw: %s\n", msg);
+          return 2;
+        }
+      else
+        g_ptr_array_add (rest, argv[i]);
+    }
+
+  if (rest->len == 0)
+    {
+      print_usage (stderr);
+      return 2;
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (commands[i].name, g_ptr_array_index (rest, 0)))
+      command = &commands[i];
+
+  if (command == NULL)
+    {
+      /* TRANSLATORS: %s is the command as typed */
+      g_autofree char *msg = g_strdup_printf (_("unknown command “%s”; see ecuw --help"),
+                                              (const char *) g_ptr_array_index (rest, 0));
+      g_printerr ("ecuw: %s\n", msg);
+      return 2;
+    }
+
+  g_ptr_array_add (rest, NULL);
+  ok = command->run (&ctx, rest->len - 1, (char **) rest->pdata, &error);
+
+  g_clear_pointer (&ctx.db, ew_vehicle_database_free);
+  g_free (ctx.data_dir);
+
+  if (!ok)
+    {
+      g_printerr ("ecuw: %s\n", error->message);
+      return g_error_matches (error, ECUW_ERROR, ECUW_ERROR_USAGE) ? 2 : 1;
+    }
+  return 0;
+}

@@ -1,0 +1,28 @@
+/* ew-vehicle-page.h — the Vehicle page: identify the car in the bay.
+ *
+ * Type or paste a VIN; it is decoded as it is typed (manufacturer, check
+ * digit, year candidates) and the matching vehicle families are offered,
+ * best first, for the technician to pick.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "vehicle/database.h"
+#include "vehicle/vin.h"
+
+G_BEGIN_DECLS
+
+#define EW_TYPE_VEHICLE_PAGE (ew_vehicle_page_get_type ())
+G_DECLARE_FINAL_TYPE (EwVehiclePage, ew_vehicle_page, EW, VEHICLE_PAGE, GtkWidget)
+
+/* db and wmi_table are borrowed and must outlive the page. */
+void        ew_vehicle_page_set_data       (EwVehiclePage     *self,
+                                            EwVehicleDatabase *db,
+                                            const EwWmiTable  *wmi_table);
+void        ew_vehicle_page_set_vin        (EwVehiclePage *self, const char *vin);
+/* the family the technician picked, or NULL */
+EwFamily   *ew_vehicle_page_get_family     (EwVehiclePage *self);
+void        ew_vehicle_page_select_family  (EwVehiclePage *self, const char *family_id);
+
+G_END_DECLS

@@ -1,0 +1,77 @@
+/* ew-window.c — the main window: the pages of a job and the identified car
+ * in the header. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ew-window.h"
+#include "ew-vehicle-page.h"
+
+struct _EwWindow {
+  AdwApplicationWindow  parent_instance;
+
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewStack         *stack;
+  EwVehiclePage        *vehicle_page;
+};
+
+G_DEFINE_FINAL_TYPE (EwWindow, ew_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* The identified car stays visible in the header on every page. */
+static void
+on_family_changed (EwWindow *self)
+{
+  EwFamily *family = ew_vehicle_page_get_family (self->vehicle_page);
+  g_autofree char *subtitle = NULL;
+
+  if (family != NULL)
+    subtitle = g_strdup_printf ("%s %s (%u–%u)", family->make, family->model,
+                                family->years_from, family->years_to);
+  adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle ? subtitle : "");
+}
+
+EwWindow *
+ew_window_new (GtkApplication    *application,
+               EwVehicleDatabase *db,
+               const EwWmiTable  *wmi_table)
+{
+  EwWindow *self = g_object_new (EW_TYPE_WINDOW, "application", application, NULL);
+
+  ew_vehicle_page_set_data (self->vehicle_page, db, wmi_table);
+  return self;
+}
+
+GtkWidget *
+ew_window_get_vehicle_page (EwWindow *self)
+{
+  g_return_val_if_fail (EW_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->vehicle_page);
+}
+
+void
+ew_window_show_page (EwWindow *self, const char *page_name)
+{
+  g_return_if_fail (EW_IS_WINDOW (self));
+  adw_view_stack_set_visible_child_name (self->stack, page_name);
+}
+
+static void
+ew_window_class_init (EwWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  g_type_ensure (EW_TYPE_VEHICLE_PAGE);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/ecuworkshop/EcuWorkshop/ew-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, vehicle_page);
+  gtk_widget_class_bind_template_callback (widget_class, on_family_changed);
+}
+
+static void
+ew_window_init (EwWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
