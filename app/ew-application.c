@@ -5,6 +5,7 @@
 
 #include "ew-application.h"
 #include "ew-window.h"
+#include "ew-vehicle-page.h"
 
 struct _EwApplication {
   AdwApplication     parent_instance;
@@ -12,6 +13,7 @@ struct _EwApplication {
   EwVehicleDatabase *db;
   EwWmiTable        *wmi_table;
   char              *data_dir;   /* --data-dir: one more family folder */
+  char              *vin;        /* --vin: identify this car on start */
 };
 
 G_DEFINE_FINAL_TYPE (EwApplication, ew_application, ADW_TYPE_APPLICATION)
@@ -74,7 +76,12 @@ ew_application_activate (GApplication *app)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
   if (window == NULL)
-    window = GTK_WINDOW (ew_window_new (GTK_APPLICATION (app), self->db, self->wmi_table));
+    {
+      window = GTK_WINDOW (ew_window_new (GTK_APPLICATION (app), self->db, self->wmi_table));
+      if (self->vin != NULL)
+        ew_vehicle_page_set_vin (EW_VEHICLE_PAGE (ew_window_get_vehicle_page (EW_WINDOW (window))),
+                                 self->vin);
+    }
   gtk_window_present (window);
 }
 
@@ -91,6 +98,7 @@ ew_application_handle_local_options (GApplication *app, GVariantDict *options)
     }
   if (g_variant_dict_lookup (options, "data-dir", "^&ay", &data_dir))
     self->data_dir = g_strdup (data_dir);
+  g_variant_dict_lookup (options, "vin", "s", &self->vin);
   return -1;
 }
 
@@ -132,6 +140,7 @@ ew_application_finalize (GObject *object)
   g_clear_pointer (&self->db, ew_vehicle_database_free);
   g_clear_pointer (&self->wmi_table, ew_wmi_table_free);
   g_free (self->data_dir);
+  g_free (self->vin);
   G_OBJECT_CLASS (ew_application_parent_class)->finalize (object);
 }
 
@@ -154,6 +163,7 @@ ew_application_init (EwApplication *self)
   static const GOptionEntry options[] = {
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Also load vehicle families from DIR"), N_("DIR") },
+    { "vin", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Identify the car with this VIN on start"), N_("VIN") },
     { NULL }
   };
 

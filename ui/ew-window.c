@@ -11,6 +11,7 @@ struct _EwWindow {
   AdwApplicationWindow  parent_instance;
 
   AdwViewSwitcherTitle *switcher_title;
+  GtkLabel             *car_label;
   AdwViewStack         *stack;
   EwVehiclePage        *vehicle_page;
 };
@@ -25,9 +26,12 @@ on_family_changed (EwWindow *self)
   g_autofree char *subtitle = NULL;
 
   if (family != NULL)
-    subtitle = g_strdup_printf ("%s %s (%u–%u)", family->make, family->model,
-                                family->years_from, family->years_to);
+    subtitle = g_strdup_printf ("%s %s", family->make, family->model);
+  /* the switcher hides the subtitle on wide windows: the label shows it there */
   adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle ? subtitle : "");
+  gtk_label_set_label (self->car_label, subtitle ? subtitle : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->car_label),
+                          subtitle != NULL && !adw_view_switcher_title_get_title_visible (self->switcher_title));
 }
 
 EwWindow *
@@ -65,6 +69,7 @@ ew_window_class_init (EwWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EwWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, car_label);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, vehicle_page);
   gtk_widget_class_bind_template_callback (widget_class, on_family_changed);
@@ -74,4 +79,6 @@ static void
 ew_window_init (EwWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
+                            G_CALLBACK (on_family_changed), self);
 }
