@@ -126,6 +126,11 @@ test_vehicles_text (void)
   g_assert_nonnull (strstr (run->out, "vw-golf-mk7"));
 }
 
+static const char *everyday_coding[] = {
+  "cornering-lights", "video-in-motion", "daytime-running-lights", "mirror-fold-on-lock",
+  "lap-timer", "comfort-access-relock", "headlight-delay", "startup-animation",
+};
+
 static void
 test_features_json (void)
 {
@@ -167,6 +172,16 @@ test_features_json (void)
             }
         }
       g_assert_cmpuint (n_programming, >=, 1);
+
+      /* the everyday coding jobs of the bay exist in every family, as coding */
+      for (guint i = 0; i < G_N_ELEMENTS (everyday_coding); i++)
+        {
+          JsonObject *o = find_by_member (features, "id", everyday_coding[i]);
+
+          g_test_message ("%s: %s", families[f], everyday_coding[i]);
+          g_assert_nonnull (o);
+          g_assert_cmpstr (json_object_get_string_member (o, "class"), ==, "coding");
+        }
     }
 }
 

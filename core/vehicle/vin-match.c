@@ -28,8 +28,14 @@ judge_check_digit (const EwVin *vin, const EwFamily *family, gboolean is_mandato
 {
   if (family->check_digit == EW_CHECK_DIGIT_NONE && !is_mandatory)
     return EW_VIN_CHECK_NOT_APPLICABLE;
-  return vin->vin[8] == vin->expected_check_digit
-    ? EW_VIN_CHECK_VALID : EW_VIN_CHECK_INVALID;
+  if (vin->vin[8] == vin->expected_check_digit)
+    return EW_VIN_CHECK_VALID;
+  /* A make that uses the check digit only on some markets (optional) fills
+   * position 9 with something else elsewhere, e.g. VW's filler Z: a mismatch
+   * there says nothing. Where it is mandatory or always used, it is invalid. */
+  if (family->check_digit == EW_CHECK_DIGIT_OPTIONAL && !is_mandatory)
+    return EW_VIN_CHECK_NOT_APPLICABLE;
+  return EW_VIN_CHECK_INVALID;
 }
 
 static void
