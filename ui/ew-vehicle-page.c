@@ -234,7 +234,7 @@ check_text (EwVinCheck check)
       return _("Invalid: check the VIN for a typing error");
     case EW_VIN_CHECK_NOT_APPLICABLE:
     default:
-      return _("Not used by this make");
+      return _("Not used on this car");
     }
 }
 
