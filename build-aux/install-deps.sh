@@ -5,7 +5,7 @@ set -eu
 
 packages="meson ninja-build pkg-config gcc gettext libglib2.0-dev libglib2.0-bin
   libgtk-4-dev libadwaita-1-dev libxml2-dev libjson-glib-dev desktop-file-utils
-  appstream dbus"
+  appstream dbus adwaita-icon-theme"
 if [ "${1:-}" = "--test" ]; then
   packages="$packages xvfb xauth libxml2-utils python3"
 fi

@@ -10,6 +10,7 @@
 #include "vehicle/database.h"
 #include "vehicle/family-private.h"
 #include "vehicle/vehicle-error.h"
+#include "test-util.h"
 
 static char *
 schema_path (void)
@@ -70,25 +71,6 @@ make_tmp_dir (void)
   return dir;
 }
 
-static void
-remove_tree (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_unlink (path);
-    }
-  g_rmdir (dir);
-}
 
 /* ---- shipped data -------------------------------------------------------- */
 
@@ -604,7 +586,7 @@ test_dir_bad_and_good (void)
   g_assert_true (g_str_has_prefix (error->message, bad_path));
   g_assert_nonnull (strstr (error->message, "element 'state'"));
 
-  remove_tree (dir);
+  ew_test_remove_tree (dir);
 }
 
 static void
@@ -690,8 +672,8 @@ test_override (void)
   g_assert_nonnull (strstr (((GError *) g_ptr_array_index (ew_vehicle_database_get_errors (db), 0))->message,
                             "zz-coupe-again.xml"));
 
-  remove_tree (first);
-  remove_tree (second);
+  ew_test_remove_tree (first);
+  ew_test_remove_tree (second);
 }
 
 static void
@@ -749,7 +731,7 @@ test_default_dirs (void)
   ew_vehicle_database_add_default_dirs (db, extra);
   g_assert_cmpstr (ew_vehicle_database_find_family (db, "demo-coupe")->model, ==, "From the command line");
 
-  remove_tree (extra);
+  ew_test_remove_tree (extra);
 }
 
 /* Files load on several threads; the result must not depend on timing. */
@@ -789,7 +771,7 @@ test_parallel_order (void)
       g_autofree char *name = g_strdup_printf ("f%02u-bad.xml:", i * 6);
       g_assert_nonnull (strstr (((GError *) g_ptr_array_index (errors, i))->message, name));
     }
-  remove_tree (dir);
+  ew_test_remove_tree (dir);
 }
 
 int

@@ -15,6 +15,7 @@
 
 #include "data-dir.h"
 #include "vehicle/database.h"
+#include "../test-util.h"
 
 #define N_FAMILIES            100
 #define FEATURES_PER_FAMILY   200
@@ -108,25 +109,6 @@ write_or_die (const char *dir, const char *name, const char *data, gssize length
     g_error ("%s", error->message);
 }
 
-static void
-remove_tree (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_unlink (path);
-    }
-  g_rmdir (dir);
-}
 
 /* Loads dir with a fresh database RUNS times; returns the best time. */
 static double
@@ -225,6 +207,6 @@ main (int argc, char **argv)
   if (keep)
     printf ("files kept in %s\n", root);
   else
-    remove_tree (root);
+    ew_test_remove_tree (root);
   return 0;
 }
