@@ -54,7 +54,10 @@ assert_vin_error (const char *text, const char *needle, const char *needle2)
 
   g_assert_null (vin);
   g_assert_error (error, EW_VEHICLE_ERROR, EW_VEHICLE_ERROR_VIN);
-  g_test_message ("'%s' -> %s", text, error->message);
+  g_autofree char *printable = g_strescape (text, NULL);
+
+  /* escaped: TAP output must stay valid UTF-8 for hostile input too */
+  g_test_message ("'%s' -> %s", printable, error->message);
   g_assert_nonnull (strstr (error->message, needle));
   if (needle2 != NULL)
     g_assert_nonnull (strstr (error->message, needle2));
