@@ -5,9 +5,10 @@ set -eu
 
 packages="meson ninja-build pkg-config gcc gettext libglib2.0-dev libglib2.0-bin
   libgtk-4-dev libadwaita-1-dev libxml2-dev libjson-glib-dev desktop-file-utils
-  appstream dbus adwaita-icon-theme"
+  appstream dbus adwaita-icon-theme libusb-1.0-0-dev"
 if [ "${1:-}" = "--test" ]; then
-  packages="$packages xvfb xauth libxml2-utils python3"
+  packages="$packages xvfb xauth libxml2-utils python3
+    umockdev libumockdev-dev tshark"
 fi
 
 missing=""
@@ -25,6 +26,8 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   sudo="sudo"
 fi
+# tshark asks whether ordinary users may capture; the tests run it as root
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
 $sudo apt-get update -q
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
