@@ -16,7 +16,7 @@ meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 [ -f "$build_asan/build.ninja" ] ||
   meson setup "$build_asan" "$src" --werror -Db_sanitize=address,undefined
 ninja -C "$build_asan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0:verify_asan_link_order=0 \
 LSAN_OPTIONS=suppressions="$src/tests/lsan.supp":print_suppressions=0 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C "$build_asan" --suite core --print-errorlogs --num-processes 2 || status=1

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "gsusb.h"
 #include "sim-bus.h"
 #include "socketcan.h"
 
@@ -327,17 +328,13 @@ ew_link_open (const char  *uri,
     }
 
   if (g_str_equal (scheme, "gsusb"))
-    {
-      g_set_error (error, EW_LINK_ERROR, EW_LINK_ERROR_NOT_SUPPORTED,
-                   "Link URI “%s”: gs_usb USB-CAN adapters are not available in this build yet",
-                   uri);
-      return NULL;
-    }
+    return ew_gsusb_link_open (uri, rest, error);
 
   if (g_str_equal (scheme, "doip"))
     {
       g_set_error (error, EW_LINK_ERROR, EW_LINK_ERROR_NOT_SUPPORTED,
-                   "Link URI “%s”: DoIP (ISO 13400-2) is not available in this build yet",
+                   "Link URI “%s”: DoIP (ISO 13400-2) carries whole diagnostic messages, "
+                   "not CAN frames; it is opened as a connection to a car, not as a CAN link",
                    uri);
       return NULL;
     }
