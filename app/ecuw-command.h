@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 
 #define ECUW_ERROR (ecuw_error_quark ())
 
+/* The link used when none is given: the simulated car, as in the window. */
+#define ECUW_DEFAULT_LINK "sim:bmw-f30"
+
 typedef enum {
   ECUW_ERROR_USAGE,
   ECUW_ERROR_NOT_FOUND,
@@ -25,6 +28,7 @@ GQuark ecuw_error_quark (void);
 typedef struct {
   gboolean           json;
   char              *data_dir;     /* nullable: --data-dir */
+  char              *link_uri;     /* nullable: --link; the simulated car when unset */
   EwVehicleDatabase *db;           /* loaded on first use */
 } EcuwContext;
 
@@ -32,11 +36,19 @@ typedef struct {
  * (one bad family never stops the others). */
 EwVehicleDatabase *ecuw_context_get_database (EcuwContext *ctx);
 
+/* The link to the car: --link, else the simulated car. */
+const char        *ecuw_context_get_link     (EcuwContext *ctx);
+
 /* Writes a JSON document to stdout, pretty-printed, with a newline. */
 void               ecuw_print_json           (JsonBuilder *builder);
 
 gboolean ecuw_cmd_vin      (EcuwContext *ctx, int argc, char **argv, GError **error);
 gboolean ecuw_cmd_vehicles (EcuwContext *ctx, int argc, char **argv, GError **error);
 gboolean ecuw_cmd_features (EcuwContext *ctx, int argc, char **argv, GError **error);
+gboolean ecuw_cmd_scan     (EcuwContext *ctx, int argc, char **argv, GError **error);
+gboolean ecuw_cmd_sim      (EcuwContext *ctx, int argc, char **argv, GError **error);
+
+/* Adds a string member, or null. */
+void     ecuw_json_add_string (JsonBuilder *builder, const char *name, const char *value);
 
 G_END_DECLS

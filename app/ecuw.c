@@ -26,7 +26,13 @@ static const EcuwCommand commands[] = {
   { "vin",      N_("VIN"),    N_("Decode a VIN and list the vehicle families it may belong to"), ecuw_cmd_vin },
   { "vehicles", "",           N_("List the known vehicle families"),                             ecuw_cmd_vehicles },
   { "features", N_("FAMILY"), N_("List a vehicle family's features"),                            ecuw_cmd_features },
+  { "scan",     "",           N_("Identify the car and every module on the link, and report findings"), ecuw_cmd_scan },
+  { "sim",      N_("FAMILY [--doip ADDRESS:PORT] [--profile NAME-or-FILE] [--faults SPEC] [--state FILE]"),
+                              N_("Run a simulated car as a DoIP entity until interrupted"),      ecuw_cmd_sim },
 };
+
+/* Options of single commands: passed on, with their value, to the command. */
+static const char *const command_options[] = { "--doip", "--profile", "--faults", "--state", NULL };
 
 static void
 print_usage (FILE *out)
@@ -42,6 +48,9 @@ print_usage (FILE *out)
   fprintf (out, "\n%s\n", _("Options:"));
   fprintf (out, "  %-20s %s\n", "--json", _("Print machine-readable JSON"));
   fprintf (out, "  %-20s %s\n", _("--data-dir DIR"), _("Also load vehicle families from DIR"));
+  fprintf (out, "  %-20s %s\n", _("--link URI"),
+           _("The car: sim:FAMILY, doip:HOST[:PORT], socketcan:IFACE, gsusb:[VID:PID] "
+             "(default: " ECUW_DEFAULT_LINK ")"));
   fprintf (out, "  %-20s %s\n", "--version", _("Print the version and exit"));
   fprintf (out, "  %-20s %s\n", "--help", _("Print this help and exit"));
 }
@@ -64,6 +73,49 @@ ecuw_context_get_database (EcuwContext *ctx)
         }
     }
   return ctx->db;
+}
+
+const char *
+ecuw_context_get_link (EcuwContext *ctx)
+{
+  return ctx->link_uri != NULL ? ctx->link_uri : ECUW_DEFAULT_LINK;
+}
+
+void
+ecuw_json_add_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/* The value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL and a
+ * message on stderr when it is missing. */
+static const char *
+option_value (int argc, char **argv, int *i)
+{
+  const char *equals = strchr (argv[*i], '=');
+
+  if (equals != NULL)
+    return equals + 1;
+  if (*i + 1 >= argc)
+    {
+      /* TRANSLATORS: %s is an option such as --link */
+      g_autofree char *msg = g_strdup_printf (_("%s needs a value"), argv[*i]);
+      g_printerr ("ecuw: %s\n", msg);
+      return NULL;
+    }
+  return argv[++*i];
+}
+
+static gboolean
+is_option (const char *arg, const char *name)
+{
+  gsize n = strlen (name);
+
+  return strncmp (arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
 void
@@ -130,6 +182,33 @@ main (int argc, char **argv)
           g_free (ctx.data_dir);
           ctx.data_dir = g_strdup (value);
         }
+      else if (is_option (arg, "--link"))
+        {
+          const char *value = option_value (argc, argv, &i);
+
+          if (value == NULL)
+            return 2;
+          g_free (ctx.link_uri);
+          ctx.link_uri = g_strdup (value);
+        }
+      else if (arg[0] == '-' && arg[1] == '-' && g_strv_contains (command_options, arg))
+        {
+          g_ptr_array_add (rest, argv[i]);
+          if (i + 1 < argc)
+            g_ptr_array_add (rest, argv[++i]);
+        }
+      else if (arg[0] == '-' && arg[1] == '-' && strchr (arg, '=') != NULL)
+        {
+          g_autofree char *name = g_strndup (arg, strchr (arg, '=') - arg);
+
+          if (!g_strv_contains (command_options, name))
+            {
+              g_autofree char *msg = g_strdup_printf (_("unknown option %s; see ecuw --help"), name);
+              g_printerr ("ecuw: %s\n", msg);
+              return 2;
+            }
+          g_ptr_array_add (rest, argv[i]);
+        }
       else if (arg[0] == '-' && arg[1] == '-')
         {
           /* TRANSLATORS: %s is the option as typed */
@@ -165,6 +244,7 @@ main (int argc, char **argv)
 
   g_clear_pointer (&ctx.db, ew_vehicle_database_free);
   g_free (ctx.data_dir);
+  g_free (ctx.link_uri);
 
   if (!ok)
     {

@@ -1,7 +1,9 @@
 /* test-cli.c — the `ecuw` command line as a script sees it: JSON output,
  * exit codes, and one clear line on stderr for bad input. */
-#include <glib.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
 #include <json-glib/json-glib.h>
 
 typedef struct {
@@ -310,6 +312,163 @@ test_data_dir (void)
   g_rmdir (dir);
 }
 
+static JsonObject *
+scan_module (JsonObject *scan, const char *id)
+{
+  JsonObject *m = find_by_member (json_object_get_array_member (scan, "modules"), "id", id);
+
+  g_assert_nonnull (m);
+  return m;
+}
+
+/* `ecuw scan` on the default link: the simulated car, no findings. */
+static void
+test_scan_default_link (void)
+{
+  g_autoptr(EcuwRun) run = run_ecuw ("scan", "--json", NULL);
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *scan;
+  JsonArray *modules;
+
+  g_assert_cmpint (run->exit_status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  root = parse_json (run->out);
+  scan = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (scan, "link"), ==, "sim:bmw-f30");
+  g_assert_cmpstr (json_object_get_string_member (scan, "family"), ==, "bmw-f30");
+  g_assert_true (json_object_get_boolean_member (scan, "simulated"));
+  g_assert_cmpuint (strlen (json_object_get_string_member (scan, "vin")), ==, 17);
+  modules = json_object_get_array_member (scan, "modules");
+  g_assert_cmpuint (json_array_get_length (modules), >=, 10);
+  for (guint i = 0; i < json_array_get_length (modules); i++)
+    {
+      JsonObject *m = json_array_get_object_element (modules, i);
+
+      g_assert_cmpstr (json_object_get_string_member (m, "state"), ==, "answered");
+      g_assert_cmpstr (json_object_get_string_member (m, "vin"), ==,
+                       json_object_get_string_member (scan, "vin"));
+    }
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (scan, "findings")), ==, 0);
+}
+
+static void
+test_scan_text (void)
+{
+  g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:vw-golf-mk7?profile=body-module-bootloader",
+                                     "scan", NULL);
+
+  g_assert_cmpint (run->exit_status, ==, 0);
+  g_assert_nonnull (strstr (run->out, "simulated car"));
+  g_assert_nonnull (strstr (run->out, "central-electrics"));
+  g_assert_nonnull (strstr (run->out, "stuck in its bootloader"));
+}
+
+static void
+test_scan_bad_link (void)
+{
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:no-such-car", "scan", NULL);
+
+    assert_one_error_line (run, "no vehicle family “no-such-car”");
+    g_assert_cmpint (run->exit_status, ==, 1);
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", "socketcan:ew-no-such0?family=bmw-f30", "scan", NULL);
+
+    assert_one_error_line (run, "ew-no-such0");
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("scan", "--link", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 2);
+  }
+}
+
+/* The README's two terminals: `ecuw sim FAMILY --doip ADDRESS:PORT` in one,
+ * `ecuw --link doip:ADDRESS:PORT scan` in the other. */
+static void
+test_sim_doip_second_process (void)
+{
+  const char *argv[] = { g_getenv ("ECUW"), "--json", "sim", "mercedes-w205", "--doip",
+                         "127.0.0.1:0", "--profile", "used-cluster", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) sim = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GString) announcement = g_string_new (NULL);
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *link = NULL;
+  JsonObject *scan;
+  JsonArray *findings;
+  gint64 port;
+
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (sim));
+  /* the first JSON object tells the port the kernel chose */
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      g_string_append (announcement, line);
+      if (g_str_equal (line, "}"))
+        break;
+    }
+  root = parse_json (announcement->str);
+  port = json_object_get_int_member (json_node_get_object (root), "port");
+  g_assert_cmpint (port, >, 0);
+  g_clear_pointer (&root, json_node_unref);
+
+  link = g_strdup_printf ("doip:127.0.0.1:%" G_GINT64_FORMAT, port);
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "scan", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+  }
+  scan = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (scan, "family"), ==, "mercedes-w205");
+  g_assert_true (json_object_get_boolean_member (scan, "simulated"));
+  findings = json_object_get_array_member (scan, "findings");
+  g_assert_cmpuint (json_array_get_length (findings), ==, 2);
+  g_assert_nonnull (find_by_member (findings, "kind", "vin-mismatch"));
+  g_assert_nonnull (find_by_member (findings, "kind", "software-behind"));
+  g_assert_cmpstr (json_object_get_string_member (scan_module (scan, "ic"), "state"), ==, "answered");
+
+  /* Ctrl+C ends the simulator cleanly */
+  g_subprocess_send_signal (sim, SIGINT);
+  g_assert_true (g_subprocess_wait (sim, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (sim));
+  g_assert_cmpint (g_subprocess_get_exit_status (sim), ==, 0);
+}
+
+static void
+test_sim_usage (void)
+{
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("sim", NULL);
+
+    assert_one_error_line (run, "usage: ecuw sim FAMILY");
+    g_assert_cmpint (run->exit_status, ==, 2);
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("sim", "bmw-f30", "--faults", "drop=kombi:150%", NULL);
+
+    assert_one_error_line (run, "character 0");
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("sim", "bmw-f30", "--doip", "example.com:13400", NULL);
+
+    assert_one_error_line (run, "numeric address");
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("sim", "bmw-f30", "--profile", "no-such-profile", NULL);
+
+    assert_one_error_line (run, "no-such-profile");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -327,5 +486,10 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/vin/bad-input", test_vin_bad_input);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/data-dir", test_data_dir);
+  g_test_add_func ("/cli/scan/default-link", test_scan_default_link);
+  g_test_add_func ("/cli/scan/text", test_scan_text);
+  g_test_add_func ("/cli/scan/bad-link", test_scan_bad_link);
+  g_test_add_func ("/cli/sim/doip-second-process", test_sim_doip_second_process);
+  g_test_add_func ("/cli/sim/usage", test_sim_usage);
   return g_test_run ();
 }

@@ -1,0 +1,488 @@
+/* test-sim-vehicle.c — the simulated car as a tester meets it: modules on
+ * the simulated CAN bus (ISO-TP, physical and functional) and behind the
+ * DoIP entity, frame- and link-level faults, and state across restarts.
+ * The tester side is the engine's own UDS client, ISO-TP and DoIP code.
+ */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "connect/connection.h"
+#include "doip/doip-client.h"
+#include "isotp/isotp-addressing.h"
+#include "sim/sim-vehicle.h"
+#include "uds/seedkey.h"
+#include "uds/uds-client.h"
+#include "vehicle/database.h"
+#include "test-util.h"
+
+static EwVehicleDatabase *db;
+
+static EwFamily *
+family (const char *id)
+{
+  EwFamily *f = ew_vehicle_database_find_family (db, id);
+
+  g_assert_nonnull (f);
+  return f;
+}
+
+static EwConnection *
+open_sim (const char *uri)
+{
+  g_autoptr(GError) error = NULL;
+  EwConnection *connection = ew_connection_open (uri, db, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  return connection;
+}
+
+static EwUdsClient *
+client_for (EwConnection *connection, const char *module_id)
+{
+  g_autoptr(GError) error = NULL;
+  const EwModule *module = ew_family_find_module (ew_connection_get_family (connection), module_id);
+  g_autoptr(EwChannel) channel = NULL;
+
+  g_assert_nonnull (module);
+  channel = ew_connection_open_channel (connection, module, &error);
+  g_assert_no_error (error);
+  return ew_uds_client_new (channel, module_id);
+}
+
+static char *
+read_vin (EwUdsClient *client, GError **error)
+{
+  g_autoptr(GBytes) vin = ew_uds_client_read_did (client, 0xF190, NULL, error);
+
+  if (vin == NULL)
+    return NULL;
+  return g_strndup (g_bytes_get_data (vin, NULL), g_bytes_get_size (vin));
+}
+
+/* Every module of every shipped family answers on its own CAN ids: 11-bit
+ * normal addressing (VW, Mercedes) and extended addressing (BMW). */
+static void
+test_bus_every_module (void)
+{
+  const char *families[] = { "bmw-f30", "mercedes-w205", "vw-golf-mk7" };
+
+  for (guint f = 0; f < G_N_ELEMENTS (families); f++)
+    {
+      g_autofree char *uri = g_strdup_printf ("sim:%s", families[f]);
+      g_autoptr(EwConnection) connection = open_sim (uri);
+      EwFamily *fam = ew_connection_get_family (connection);
+      const char *car_vin = ew_sim_vehicle_get_vin (ew_connection_get_sim_vehicle (connection));
+
+      for (guint i = 0; i < fam->modules->len; i++)
+        {
+          const EwModule *module = g_ptr_array_index (fam->modules, i);
+          g_autoptr(EwUdsClient) client = client_for (connection, module->id);
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GBytes) marker = ew_uds_client_read_did (client, 0xFD00, NULL, NULL);
+          g_autofree char *vin = read_vin (client, &error);
+
+          g_assert_no_error (error);
+          g_assert_cmpstr (vin, ==, car_vin);
+          /* the simulation marker answers where the module declares it */
+          if (marker != NULL)
+            g_assert_cmpmem (g_bytes_get_data (marker, NULL), g_bytes_get_size (marker),
+                             EW_SIM_ECU_MARKER, strlen (EW_SIM_ECU_MARKER));
+        }
+      g_test_message ("%s: %u modules answered their VIN", families[f], fam->modules->len);
+    }
+}
+
+/* A long answer crosses the bus as first + consecutive frames with flow
+ * control in both directions (extended addressing included). */
+static void
+test_bus_multi_frame (void)
+{
+  g_autoptr(EwConnection) connection = open_sim ("sim:bmw-f30");
+  g_autoptr(EwUdsClient) client = client_for (connection, "kombi");
+  g_autoptr(GError) error = NULL;
+  static const EwUdsDidSpec dids[] = { { 0xF190, 17 }, { 0xFD00, 16 } };
+  g_autoptr(GPtrArray) records = ew_uds_client_read_dids (client, dids, G_N_ELEMENTS (dids),
+                                                          NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpuint (g_bytes_get_size (g_ptr_array_index (records, 0)), ==, 17);
+  g_assert_cmpmem (g_bytes_get_data (g_ptr_array_index (records, 1), NULL), 16,
+                   EW_SIM_ECU_MARKER, 16);
+}
+
+/* One functional TesterPresent-style request reaches every module that
+ * shares the functional address; each answers on its own response id. */
+static void
+test_bus_functional (void)
+{
+  g_autoptr(EwConnection) connection = open_sim ("sim:vw-golf-mk7");
+  EwFamily *fam = ew_connection_get_family (connection);
+  g_autoptr(GPtrArray) channels = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(EwChannel) functional = NULL;
+  g_autoptr(EwUdsClient) client = NULL;
+  g_autoptr(GPtrArray) answers = NULL;
+  g_autoptr(GError) error = NULL;
+  static const guint8 read_vin_request[] = { 0x22, 0xF1, 0x90 };
+
+  for (guint i = 0; i < fam->modules->len; i++)
+    {
+      EwChannel *channel = ew_connection_open_channel (connection, g_ptr_array_index (fam->modules, i),
+                                                       &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (channels, channel);
+    }
+  functional = ew_connection_open_functional_channel (connection, g_ptr_array_index (fam->modules, 0),
+                                                      &error);
+  g_assert_no_error (error);
+  client = ew_uds_client_new_functional (functional, "all modules",
+                                         (EwChannel **) channels->pdata, channels->len);
+  answers = ew_uds_client_request_functional (client, read_vin_request, sizeof read_vin_request,
+                                              NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (answers->len, ==, fam->modules->len);
+  for (guint i = 0; i < answers->len; i++)
+    {
+      EwUdsFunctionalResponse *r = g_ptr_array_index (answers, i);
+
+      g_assert_cmpuint (((const guint8 *) g_bytes_get_data (r->response, NULL))[0], ==, 0x62);
+    }
+}
+
+static char *
+write_profile (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  int fd = g_file_open_tmp ("ew-profile-XXXXXX.ini", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+/* An absent module is not on the bus at all: the tester times out. */
+static void
+test_bus_absent_module (void)
+{
+  g_autofree char *profile = write_profile ("[profile]\ndescription=No seat module\n"
+                                            "[module:sm]\npresent=false\n");
+  g_autofree char *uri = g_strdup_printf ("sim:bmw-f30?profile=%s", profile);
+  g_autoptr(EwConnection) connection = open_sim (uri);
+  g_autoptr(EwUdsClient) seat = client_for (connection, "sm");
+  g_autoptr(EwUdsClient) kombi = client_for (connection, "kombi");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *vin = read_vin (seat, &error);
+
+  g_assert_null (vin);
+  g_assert_error (error, EW_UDS_ERROR, EW_UDS_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "sm"));
+  g_clear_error (&error);
+  g_free (read_vin (kombi, &error));
+  g_assert_no_error (error);
+  g_unlink (profile);
+}
+
+/* drop=MODULE:1/2 loses every second request to that module only. */
+static void
+test_fault_drop (void)
+{
+  g_autoptr(EwConnection) connection = open_sim ("sim:vw-golf-mk7?faults=drop%3Dcluster:1/2");
+  g_autoptr(EwUdsClient) cluster = client_for (connection, "cluster");
+  g_autoptr(EwUdsClient) engine = client_for (connection, "engine");
+  guint n_lost = 0;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *vin = read_vin (cluster, &error);
+
+      if (vin == NULL)
+        {
+          g_assert_error (error, EW_UDS_ERROR, EW_UDS_ERROR_TIMEOUT);
+          n_lost++;
+        }
+    }
+  g_assert_cmpuint (n_lost, ==, 2);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_free (read_vin (engine, &error));
+      g_assert_no_error (error);
+    }
+}
+
+/* delay=MS holds each request before the module sees it. */
+static void
+test_fault_delay (void)
+{
+  g_autoptr(EwConnection) connection = open_sim ("sim:vw-golf-mk7?faults=delay%3D30");
+  g_autoptr(EwUdsClient) engine = client_for (connection, "engine");
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  g_autofree char *vin = read_vin (engine, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 30 * 1000);
+}
+
+/* link-drop=N: after N requests the car is gone from the link. */
+static void
+test_fault_link_drop_bus (void)
+{
+  g_autoptr(EwConnection) connection = open_sim ("sim:vw-golf-mk7?faults=link-drop%3D3");
+  EwSimVehicle *vehicle = ew_connection_get_sim_vehicle (connection);
+  g_autoptr(EwUdsClient) engine = client_for (connection, "engine");
+  g_autoptr(EwUdsClient) gateway = client_for (connection, "gateway");
+  g_autoptr(GError) error = NULL;
+
+  g_free (read_vin (engine, &error));
+  g_assert_no_error (error);
+  g_free (read_vin (gateway, &error));
+  g_assert_no_error (error);
+  g_assert_false (ew_sim_vehicle_is_link_down (vehicle));
+  g_assert_null (read_vin (engine, &error));
+  g_assert_error (error, EW_UDS_ERROR, EW_UDS_ERROR_TIMEOUT);
+  g_clear_error (&error);
+  g_assert_true (ew_sim_vehicle_is_link_down (vehicle));
+  g_assert_null (read_vin (gateway, &error));
+  g_assert_error (error, EW_UDS_ERROR, EW_UDS_ERROR_TIMEOUT);
+}
+
+/* A module-level fault from the same spec: the NRC arrives on the wire. */
+static void
+test_fault_nrc_on_the_wire (void)
+{
+  g_autoptr(EwConnection) connection = open_sim ("sim:bmw-f30?faults=nrc%3Dkombi:0x22:0x22@2");
+  g_autoptr(EwUdsClient) kombi = client_for (connection, "kombi");
+  g_autoptr(GError) error = NULL;
+
+  g_free (read_vin (kombi, &error));
+  g_assert_no_error (error);
+  g_assert_null (read_vin (kombi, &error));
+  g_assert_error (error, EW_UDS_NRC_ERROR, 0x22);
+}
+
+static EwSimVehicle *
+start_doip (const char *family_id, const char *faults_spec, guint16 *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwSimProfile) profile = ew_sim_profile_new_default (family (family_id), NULL);
+  g_autoptr(EwSimFaults) faults = ew_sim_faults_parse (faults_spec, &error);
+  EwSimVehicle *vehicle;
+
+  g_assert_no_error (error);
+  vehicle = ew_sim_vehicle_new (family (family_id), profile, faults);
+  g_assert_true (ew_sim_vehicle_start_doip (vehicle, "127.0.0.1", 0, FALSE, &error));
+  g_assert_no_error (error);
+  *port = ew_sim_vehicle_get_doip_port (vehicle);
+  g_assert_cmpuint (*port, >, 0);
+  return vehicle;
+}
+
+/* Behind DoIP the car announces its VIN; every module answers by its
+ * logical address; the connection finds the family from the VIN. */
+static void
+test_doip_every_module (void)
+{
+  guint16 port;
+  g_autoptr(EwSimVehicle) vehicle = start_doip ("mercedes-w205", NULL, &port);
+  g_autofree char *uri = g_strdup_printf ("doip:127.0.0.1:%u", port);
+  g_autoptr(EwConnection) connection = open_sim (uri);
+  EwFamily *fam = ew_connection_get_family (connection);
+
+  g_assert_nonnull (fam);
+  g_assert_cmpstr (fam->id, ==, "mercedes-w205");
+  g_assert_cmpstr (ew_connection_get_announced_vin (connection), ==, ew_sim_vehicle_get_vin (vehicle));
+  for (guint i = 0; i < fam->modules->len; i++)
+    {
+      const EwModule *module = g_ptr_array_index (fam->modules, i);
+      g_autoptr(EwUdsClient) client = client_for (connection, module->id);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *vin = read_vin (client, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (vin, ==, ew_sim_vehicle_get_vin (vehicle));
+    }
+}
+
+/* The loopback-only rule: a non-loopback address needs allow_remote. */
+static void
+test_doip_loopback_only (void)
+{
+  g_autoptr(EwSimProfile) profile = ew_sim_profile_new_default (family ("vw-golf-mk7"), NULL);
+  g_autoptr(EwSimVehicle) vehicle = ew_sim_vehicle_new (family ("vw-golf-mk7"), profile, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (ew_sim_vehicle_start_doip (vehicle, "0.0.0.0", 0, FALSE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_nonnull (strstr (error->message, "loopback"));
+}
+
+/* link-drop over DoIP closes the tester's TCP connection. */
+static void
+test_doip_link_drop (void)
+{
+  guint16 port;
+  g_autoptr(EwSimVehicle) vehicle = start_doip ("vw-golf-mk7", "link-drop=2", &port);
+  g_autofree char *uri = g_strdup_printf ("doip:127.0.0.1:%u", port);
+  g_autoptr(EwConnection) connection = open_sim (uri);
+  g_autoptr(EwUdsClient) engine = client_for (connection, "engine");
+  g_autoptr(GError) error = NULL;
+
+  g_free (read_vin (engine, &error));
+  g_assert_no_error (error);
+  g_assert_null (read_vin (engine, &error));
+  g_assert_nonnull (error);
+  g_test_message ("after the link drop: %s", error->message);
+  g_assert_true (ew_sim_vehicle_is_link_down (vehicle));
+}
+
+static void
+unlock_and_code (EwConnection *connection, const char *module_id, guint16 did, guint8 value)
+{
+  EwFamily *fam = ew_connection_get_family (connection);
+  const EwModule *module = ew_family_find_module (fam, module_id);
+  g_autoptr(EwUdsClient) client = client_for (connection, module_id);
+  g_autoptr(EwSeedKeyProvider) toy = ew_seedkey_provider_new_toy ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) before = ew_uds_client_read_did (client, did, NULL, &error);
+  g_autoptr(GByteArray) after = g_byte_array_new ();
+  const EwSecurityLevel *level = NULL;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < module->security->len; i++)
+    {
+      const EwSecurityLevel *l = g_ptr_array_index (module->security, i);
+
+      if (l->level == module->coding_security_level)
+        level = l;
+    }
+  g_assert_nonnull (level);
+  g_assert_true (ew_uds_client_diagnostic_session_control (client, module->coding_session, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ew_uds_client_security_access (client, level, toy, NULL, NULL, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_byte_array_append (after, g_bytes_get_data (before, NULL), g_bytes_get_size (before));
+  after->data[0] = value;
+  g_assert_true (ew_uds_client_write_did (client, did, after->data, after->len, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* --state: coding written to the car survives a restart of the simulator. */
+static void
+test_state_across_restart (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ew-sim-state-XXXXXX", NULL);
+  g_autofree char *state = g_build_filename (dir, "car.state", NULL);
+  g_autofree char *uri = g_strdup_printf ("sim:vw-golf-mk7?state=%s", state);
+  const EwModule *module = ew_family_find_module (family ("vw-golf-mk7"), "central-electrics");
+  const EwCodingDid *coding = g_ptr_array_index (module->coding, 0);
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(EwConnection) connection = open_sim (uri);
+
+    unlock_and_code (connection, "central-electrics", coding->did, 0x5A);
+    ew_connection_close (connection);
+  }
+  g_assert_true (g_file_test (state, G_FILE_TEST_EXISTS));
+  {
+    g_autoptr(EwConnection) connection = open_sim (uri);
+    g_autoptr(EwUdsClient) client = client_for (connection, "central-electrics");
+    g_autoptr(GBytes) bytes = ew_uds_client_read_did (client, coding->did, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (((const guint8 *) g_bytes_get_data (bytes, NULL))[0], ==, 0x5A);
+  }
+  {
+    /* without the state file the car starts from its profile again */
+    g_autoptr(EwConnection) connection = open_sim ("sim:vw-golf-mk7");
+    g_autoptr(EwUdsClient) client = client_for (connection, "central-electrics");
+    g_autoptr(GBytes) bytes = ew_uds_client_read_did (client, coding->did, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (((const guint8 *) g_bytes_get_data (bytes, NULL))[0], !=, 0x5A);
+  }
+  ew_test_remove_tree (dir);
+}
+
+/* A state file of another family is refused, naming both. */
+static void
+test_state_wrong_family (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ew-sim-state-XXXXXX", NULL);
+  g_autofree char *state = g_build_filename (dir, "car.state", NULL);
+  g_autofree char *uri = g_strdup_printf ("sim:bmw-f30?state=%s", state);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwConnection) connection = NULL;
+
+  g_assert_true (g_file_set_contents (state, "[vehicle]\nfamily=vw-golf-mk7\n", -1, NULL));
+  connection = ew_connection_open (uri, db, NULL, &error);
+  g_assert_null (connection);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "vw-golf-mk7"));
+  ew_test_remove_tree (dir);
+}
+
+static void
+test_bad_uris (void)
+{
+  static const struct { const char *uri; const char *needle; } cases[] = {
+    { "sim:", "needs a vehicle family" },
+    { "sim:no-such-car", "no vehicle family “no-such-car”" },
+    { "sim:bmw-f30?colour=red", "unknown parameter “colour”" },
+    { "sim:bmw-f30?profile=no-such-profile", "no-such-profile" },
+    { "sim:bmw-f30?faults=drop%3Dkombi:150%25", "faults" },
+    { "sim:bmw-f30?bitrate=fast", "bitrate" },
+    { "sim:bmw-f30?profile", "KEY=VALUE" },
+    { "carrier-pigeon:home", "unknown scheme" },
+    { "nothing", "no scheme" },
+    { "doip:[::1", "doip" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(EwConnection) connection = ew_connection_open (cases[i].uri, db, NULL, &error);
+
+      g_assert_null (connection);
+      g_assert_nonnull (error);
+      g_test_message ("%s -> %s", cases[i].uri, error->message);
+      if (strstr (error->message, cases[i].needle) == NULL)
+        g_error ("“%s” does not mention “%s”", error->message, cases[i].needle);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  db = ew_vehicle_database_new (NULL);
+  ew_vehicle_database_add_default_dirs (db, NULL);
+
+  g_test_add_func ("/sim-vehicle/bus/every-module", test_bus_every_module);
+  g_test_add_func ("/sim-vehicle/bus/multi-frame", test_bus_multi_frame);
+  g_test_add_func ("/sim-vehicle/bus/functional", test_bus_functional);
+  g_test_add_func ("/sim-vehicle/bus/absent-module", test_bus_absent_module);
+  g_test_add_func ("/sim-vehicle/fault/drop", test_fault_drop);
+  g_test_add_func ("/sim-vehicle/fault/delay", test_fault_delay);
+  g_test_add_func ("/sim-vehicle/fault/link-drop-bus", test_fault_link_drop_bus);
+  g_test_add_func ("/sim-vehicle/fault/nrc-on-the-wire", test_fault_nrc_on_the_wire);
+  g_test_add_func ("/sim-vehicle/doip/every-module", test_doip_every_module);
+  g_test_add_func ("/sim-vehicle/doip/loopback-only", test_doip_loopback_only);
+  g_test_add_func ("/sim-vehicle/doip/link-drop", test_doip_link_drop);
+  g_test_add_func ("/sim-vehicle/state/across-restart", test_state_across_restart);
+  g_test_add_func ("/sim-vehicle/state/wrong-family", test_state_wrong_family);
+  g_test_add_func ("/sim-vehicle/bad-uris", test_bad_uris);
+
+  status = g_test_run ();
+  ew_vehicle_database_free (db);
+  return status;
+}
