@@ -9,6 +9,7 @@
 #include "connect/connection.h"
 #include "doip/doip-client.h"
 #include "isotp/isotp-addressing.h"
+#include "sim/sim-flash.h"
 #include "sim/sim-vehicle.h"
 #include "uds/seedkey.h"
 #include "uds/uds-client.h"
@@ -457,6 +458,312 @@ test_bad_uris (void)
     }
 }
 
+/* ---- a whole programming session over ISO-TP: every client service ---- */
+
+#define APP_ADDRESS 0x800A0000u    /* the Golf engine's application region */
+#define APP_LENGTH  (64 * 1024)
+#define BLOCK_DATA  198            /* small blocks: the counter wraps */
+
+typedef struct {
+  EwConnection *connection;
+  EwUdsClient  *client;
+  const EwModule *module;
+  GBytes       *image;
+} Flash;
+
+static void
+flash_open (Flash *f, const char *uri)
+{
+  f->connection = open_sim (uri);
+  f->client = client_for (f->connection, "engine");
+  f->module = ew_family_find_module (ew_connection_get_family (f->connection), "engine");
+  {
+    g_autoptr(GBytes) header = ew_sim_app_header_build ("0777", "DEMO-ENG-0777");
+    guint8 *image = g_malloc (APP_LENGTH);
+
+    for (gsize i = 0; i < APP_LENGTH; i++)
+      image[i] = (guint8) (i * 7 + (i >> 8));
+    memcpy (image, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+    f->image = g_bytes_new_take (image, APP_LENGTH);
+  }
+}
+
+static void
+flash_close (Flash *f)
+{
+  g_clear_object (&f->client);
+  g_clear_object (&f->connection);
+  g_clear_pointer (&f->image, g_bytes_unref);
+}
+
+static const EwSecurityLevel *
+programming_level (const EwModule *module)
+{
+  for (guint i = 0; i < module->security->len; i++)
+    {
+      const EwSecurityLevel *l = g_ptr_array_index (module->security, i);
+
+      if (l->purpose == EW_WORK_CLASS_PROGRAMMING)
+        return l;
+    }
+  g_assert_not_reached ();
+}
+
+/* The programming sequence up to the erase. A module in its bootloader
+ * offers only the programming session, so the preparation in the
+ * extended session is skipped there. */
+static void
+flash_prepare (Flash *f, gboolean is_in_bootloader)
+{
+  g_autoptr(EwSeedKeyProvider) toy = ew_seedkey_provider_new_toy ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) preconditions = NULL;
+  g_autoptr(GBytes) erased = NULL;
+  guint8 erase_option[9] = { 0x44 };
+
+  if (!is_in_bootloader)
+    {
+      g_assert_true (ew_uds_client_diagnostic_session_control (f->client, 0x03, FALSE, NULL, &error));
+      g_assert_no_error (error);
+      preconditions = ew_uds_client_routine_control (f->client, EW_UDS_ROUTINE_START, 0x0203,
+                                                     NULL, 0, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ew_uds_client_control_dtc_setting (f->client, 0x02, FALSE, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (ew_uds_client_communication_control (f->client, 0x03, 0x01, FALSE, NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (ew_uds_client_diagnostic_session_control (f->client, 0x02, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ew_uds_client_security_access (f->client, programming_level (f->module), toy,
+                                                NULL, NULL, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ew_uds_client_tester_present (f->client, FALSE, NULL, &error));
+  g_assert_no_error (error);
+
+  erase_option[1] = (guint8) (APP_ADDRESS >> 24);
+  erase_option[2] = (guint8) (APP_ADDRESS >> 16);
+  erase_option[3] = (guint8) (APP_ADDRESS >> 8);
+  erase_option[4] = (guint8) APP_ADDRESS;
+  erase_option[5] = 0x00;
+  erase_option[6] = 0x36;   /* the region's 0x360000 bytes */
+  erase_option[7] = 0x00;
+  erase_option[8] = 0x00;
+  /* erasing answers 0x78 first; the client waits with P2* */
+  erased = ew_uds_client_routine_control (f->client, EW_UDS_ROUTINE_START, 0xFF00, erase_option,
+                                          sizeof erase_option, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Downloads the image; returns the blocks sent, stopping at the first
+ * failure (error set). */
+static guint
+flash_download (Flash *f, GError **error)
+{
+  const guint8 *data = g_bytes_get_data (f->image, NULL);
+  guint32 max_block;
+  guint8 counter = 1;
+  guint n_blocks = 0;
+
+  max_block = ew_uds_client_request_download (f->client, 0x00, APP_ADDRESS, 4, APP_LENGTH, 4,
+                                              NULL, error);
+  if (max_block == 0)
+    return 0;
+  g_assert_cmpuint (max_block, >=, BLOCK_DATA + 2);
+  for (gsize offset = 0; offset < APP_LENGTH; offset += BLOCK_DATA)
+    {
+      gsize n = MIN (BLOCK_DATA, APP_LENGTH - offset);
+
+      if (!ew_uds_client_transfer_data (f->client, counter, data + offset, n, NULL, error))
+        return n_blocks;
+      counter++;   /* wraps from 0xFF to 0x00, as ISO 14229-1 says */
+      n_blocks++;
+    }
+  {
+    g_autoptr(GBytes) exit = ew_uds_client_request_transfer_exit (f->client, NULL, error);
+
+    if (exit == NULL)
+      return n_blocks;
+  }
+  return n_blocks;
+}
+
+static guint8
+check_memory (Flash *f)
+{
+  g_autoptr(GError) error = NULL;
+  /* CRC-32 as zlib computes it: pre- and post-inverted */
+  guint32 crc = ew_sim_crc32_update (0xFFFFFFFFu, g_bytes_get_data (f->image, NULL), APP_LENGTH)
+                ^ 0xFFFFFFFFu;
+  guint8 option[4] = { (guint8) (crc >> 24), (guint8) (crc >> 16), (guint8) (crc >> 8), (guint8) crc };
+  g_autoptr(GBytes) status = ew_uds_client_routine_control (f->client, EW_UDS_ROUTINE_START, 0x0202,
+                                                            option, sizeof option, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (status), >=, 1);
+  return ((const guint8 *) g_bytes_get_data (status, NULL))[0];
+}
+
+static char *
+read_software (Flash *f, GError **error)
+{
+  g_autoptr(GBytes) version = ew_uds_client_read_did (f->client, 0xF189, NULL, error);
+
+  if (version == NULL)
+    return NULL;
+  return g_strstrip (g_strndup (g_bytes_get_data (version, NULL), g_bytes_get_size (version)));
+}
+
+static void
+reset_and_wait (Flash *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ew_uds_client_ecu_reset (f->client, 0x01, FALSE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* a module in reset is silent for a moment */
+  g_usleep (150 * 1000);
+}
+
+static void
+test_programming_session (void)
+{
+  Flash f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(GBytes) check = NULL;
+  g_autoptr(GArray) dtcs = NULL;
+  g_autoptr(GArray) supported = NULL;
+  guint16 n_dtcs = 0xFFFF;
+  guint n_blocks;
+
+  flash_open (&f, "sim:vw-golf-mk7");
+  before = read_software (&f, &error);
+  g_assert_no_error (error);
+  flash_prepare (&f, FALSE);
+  n_blocks = flash_download (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_blocks, >, 256);
+  g_assert_cmpuint (check_memory (&f), ==, 0x00);
+  check = ew_uds_client_routine_control (f.client, EW_UDS_ROUTINE_START, 0xFF01, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (check, NULL))[0], ==, 0x00);
+  reset_and_wait (&f);
+
+  g_assert_true (ew_uds_client_diagnostic_session_control (f.client, 0x03, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ew_uds_client_communication_control (f.client, 0x00, 0x01, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ew_uds_client_control_dtc_setting (f.client, 0x01, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ew_uds_client_clear_diagnostic_information (f.client, 0xFFFFFF, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ew_uds_client_read_dtc_count (f.client, 0xFF, NULL, NULL, &n_dtcs, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_dtcs, ==, 0);
+  dtcs = ew_uds_client_read_dtcs_by_status_mask (f.client, 0xFF, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dtcs->len, ==, 0);
+  supported = ew_uds_client_read_supported_dtcs (f.client, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  after = read_software (&f, &error);
+  g_assert_no_error (error);
+  g_test_message ("engine software %s -> %s in %u blocks", before, after, n_blocks);
+  g_assert_cmpstr (after, ==, "0777");
+  g_assert_cmpstr (before, !=, after);
+  flash_close (&f);
+}
+
+/* The engine's flash is not readable (the data says so): 0x23 is refused
+ * with an NRC, not answered with made-up bytes. */
+static void
+test_read_memory_refused (void)
+{
+  Flash f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  flash_open (&f, "sim:vw-golf-mk7");
+  bytes = ew_uds_client_read_memory (f.client, APP_ADDRESS, 4, 16, 1, NULL, &error);
+  g_assert_null (bytes);
+  g_assert_true (error->domain == EW_UDS_NRC_ERROR);
+  g_test_message ("%s", error->message);
+  flash_close (&f);
+}
+
+/* pending=MODULE:SID:N — a storm of 0x78 answers, then the answer. */
+static void
+test_fault_pending_storm (void)
+{
+  g_autoptr(EwConnection) connection = open_sim ("sim:vw-golf-mk7?faults=pending%3Dengine:0x22:20");
+  g_autoptr(EwUdsClient) engine = client_for (connection, "engine");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *vin = read_vin (engine, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (vin), ==, 17);
+}
+
+/* power-loss=MODULE:N — the module dies at block N, comes back in its
+ * bootloader, and a second download recovers it. */
+static void
+test_fault_power_loss_and_recovery (void)
+{
+  Flash f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *software = NULL;
+  guint n_blocks;
+
+  flash_open (&f, "sim:vw-golf-mk7?faults=power-loss%3Dengine:40:300");
+  flash_prepare (&f, FALSE);
+  n_blocks = flash_download (&f, &error);
+  g_assert_cmpuint (n_blocks, ==, 39);
+  g_assert_error (error, EW_UDS_ERROR, EW_UDS_ERROR_TIMEOUT);
+  g_clear_error (&error);
+
+  /* back from the power loss: only the bootloader answers */
+  g_usleep (400 * 1000);
+  software = read_software (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (software, ==, "bootloader");
+  g_assert_true (ew_sim_ecu_is_in_bootloader (ew_sim_vehicle_find_ecu (
+                   ew_connection_get_sim_vehicle (f.connection), "engine")));
+  g_clear_pointer (&software, g_free);
+
+  /* recovery: the same sequence again, from the bootloader */
+  g_clear_object (&f.client);
+  f.client = client_for (f.connection, "engine");
+  flash_prepare (&f, TRUE);
+  n_blocks = flash_download (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (check_memory (&f), ==, 0x00);
+  g_bytes_unref (ew_uds_client_routine_control (f.client, EW_UDS_ROUTINE_START, 0xFF01, NULL, 0,
+                                                NULL, &error));
+  g_assert_no_error (error);
+  reset_and_wait (&f);
+  software = read_software (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (software, ==, "0777");
+  flash_close (&f);
+}
+
+/* bad-crc=MODULE — check memory reports the download corrupt. */
+static void
+test_fault_bad_crc (void)
+{
+  Flash f = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  flash_open (&f, "sim:vw-golf-mk7?faults=bad-crc%3Dengine");
+  flash_prepare (&f, FALSE);
+  flash_download (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (check_memory (&f), !=, 0x00);
+  flash_close (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,6 +788,11 @@ main (int argc, char **argv)
   g_test_add_func ("/sim-vehicle/state/across-restart", test_state_across_restart);
   g_test_add_func ("/sim-vehicle/state/wrong-family", test_state_wrong_family);
   g_test_add_func ("/sim-vehicle/bad-uris", test_bad_uris);
+  g_test_add_func ("/sim-vehicle/uds/programming-session", test_programming_session);
+  g_test_add_func ("/sim-vehicle/uds/read-memory-refused", test_read_memory_refused);
+  g_test_add_func ("/sim-vehicle/fault/pending-storm", test_fault_pending_storm);
+  g_test_add_func ("/sim-vehicle/fault/power-loss-and-recovery", test_fault_power_loss_and_recovery);
+  g_test_add_func ("/sim-vehicle/fault/bad-crc", test_fault_bad_crc);
 
   status = g_test_run ();
   ew_vehicle_database_free (db);
