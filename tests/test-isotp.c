@@ -701,6 +701,35 @@ test_timeout_bs (void)
   bus_clear (&b);
 }
 
+/* N_As: on a 10 kbit/s wire an 8-byte frame occupies it for ~11 ms; the
+ * peer's flow control allows back-to-back consecutive frames, so with
+ * N_As = 0 ms the second one cannot get onto the wire in time. */
+static void
+test_timeout_as (void)
+{
+  Bus b;
+  EwIsotpConfig tc;
+  EwIsotpConfig sc;
+  g_autoptr(EwIsotpChannel) tester = NULL;
+  g_autoptr(EwIsotpChannel) server = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 data[40] = { 0 };
+
+  bus_init (&b);
+  ew_sim_bus_set_bitrate (b.bus, 10000);
+  tester_config (&tc);
+  tc.n_as_ms = 0;
+  server_config (&sc);
+  tester = channel_new (&b, &tc);
+  server = channel_new (&b, &sc);
+
+  g_assert_false (ew_isotp_channel_send (tester, data, sizeof data, NULL, &error));
+  g_assert_error (error, EW_ISOTP_ERROR, EW_ISOTP_ERROR_TIMEOUT_A);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "N_As = 0 ms"));
+  bus_clear (&b);
+}
+
 static void
 test_timeout_cr (void)
 {
@@ -1218,6 +1247,7 @@ main (int   argc,
   g_test_add_func ("/isotp/flow-control/wait", test_wait_frames);
   g_test_add_func ("/isotp/flow-control/invalid-status", test_invalid_flow_status);
   g_test_add_func ("/isotp/flow-control/overflow", test_overflow);
+  g_test_add_func ("/isotp/timeout/n-as", test_timeout_as);
   g_test_add_func ("/isotp/timeout/n-bs", test_timeout_bs);
   g_test_add_func ("/isotp/timeout/n-cr", test_timeout_cr);
   g_test_add_func ("/isotp/receive/wrong-sequence-number", test_wrong_sequence_number);
