@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "link/link.h"
+#include "link/link-mux.h"
 #include "link/sim-bus.h"
 #include "link/socketcan.h"
 
@@ -701,6 +702,82 @@ test_socketcan_vcan (void)
   }
 }
 
+/* ---- one link shared by branches ---- */
+
+static void
+test_mux_branches (void)
+{
+  g_autoptr(EwSimBus) bus = ew_sim_bus_get ("test-mux");
+  g_autoptr(EwSimLink) trunk = ew_sim_link_new (bus);
+  g_autoptr(EwSimLink) peer = ew_sim_link_new (bus);
+  g_autoptr(EwLinkMux) mux = ew_link_mux_new (EW_LINK (trunk));
+  g_autoptr(EwLink) a = ew_link_mux_open_branch (mux);
+  g_autoptr(EwLink) b = ew_link_mux_open_branch (mux);
+  g_autoptr(GError) error = NULL;
+  const EwCanFilter only_7e8 = { 0x7E8, 0x7FF, FALSE };
+  const EwCanFilter only_7e9 = { 0x7E9, 0x7FF, FALSE };
+  const guint8 data[] = { 0x02, 0x3E, 0x00 };
+  EwCanFrame frame;
+
+  g_assert_true (ew_link_set_filters (a, &only_7e8, 1, &error));
+  g_assert_true (ew_link_set_filters (b, &only_7e9, 1, &error));
+
+  /* each branch hears only its own answers */
+  ew_can_frame_init (&frame, 0x7E9, FALSE, data, sizeof data);
+  g_assert_true (ew_link_send (EW_LINK (peer), &frame, 100, NULL, &error));
+  ew_can_frame_init (&frame, 0x7E8, FALSE, data, sizeof data);
+  g_assert_true (ew_link_send (EW_LINK (peer), &frame, 100, NULL, &error));
+  g_assert_true (ew_link_receive (a, &frame, 1000, NULL, &error));
+  g_assert_cmphex (frame.id, ==, 0x7E8);
+  g_assert_true (ew_link_receive (b, &frame, 1000, NULL, &error));
+  g_assert_cmphex (frame.id, ==, 0x7E9);
+  g_assert_false (ew_link_receive (a, &frame, 50, NULL, &error));
+  g_assert_error (error, EW_LINK_ERROR, EW_LINK_ERROR_TIMEOUT);
+  g_clear_error (&error);
+
+  /* a branch sends on the shared link */
+  ew_can_frame_init (&frame, 0x7E0, FALSE, data, sizeof data);
+  g_assert_true (ew_link_send (b, &frame, 100, NULL, &error));
+  g_assert_true (ew_link_receive (EW_LINK (peer), &frame, 1000, NULL, &error));
+  g_assert_cmphex (frame.id, ==, 0x7E0);
+
+  /* a closed branch fails; the other goes on */
+  ew_link_close (a);
+  g_assert_false (ew_link_receive (a, &frame, 10, NULL, &error));
+  g_assert_error (error, EW_LINK_ERROR, EW_LINK_ERROR_CLOSED);
+  g_clear_error (&error);
+  ew_can_frame_init (&frame, 0x7E9, FALSE, data, sizeof data);
+  g_assert_true (ew_link_send (EW_LINK (peer), &frame, 100, NULL, &error));
+  g_assert_true (ew_link_receive (b, &frame, 1000, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* When the shared link goes (an adapter unplugged), every branch hears it. */
+static void
+test_mux_trunk_lost (void)
+{
+  g_autoptr(EwSimBus) bus = ew_sim_bus_get ("test-mux-lost");
+  g_autoptr(EwSimLink) trunk = ew_sim_link_new (bus);
+  g_autoptr(EwLinkMux) mux = ew_link_mux_new (EW_LINK (trunk));
+  g_autoptr(EwLink) a = ew_link_mux_open_branch (mux);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  EwCanFrame frame;
+  gint64 start;
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (ew_link_receive (a, &frame, 1000, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  ew_link_close (EW_LINK (trunk));
+  start = g_get_monotonic_time ();
+  g_assert_false (ew_link_receive (a, &frame, 5000, NULL, &error));
+  g_assert_error (error, EW_LINK_ERROR, EW_LINK_ERROR_CLOSED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+}
+
+
 int
 main (int   argc,
       char *argv[])
@@ -722,6 +799,8 @@ main (int   argc,
   g_test_add_func ("/link/sim/timing", test_sim_timing);
   g_test_add_func ("/link/sim/timing-send-timeout", test_sim_timing_send_timeout);
   g_test_add_func ("/link/socketcan/vcan", test_socketcan_vcan);
+  g_test_add_func ("/link/mux/branches", test_mux_branches);
+  g_test_add_func ("/link/mux/trunk-lost", test_mux_trunk_lost);
 
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include "connect/connection.h"
 #include "doip/doip-client.h"
 #include "isotp/isotp-addressing.h"
+#include "link/link-mux.h"
 #include "sim/sim-flash.h"
 #include "sim/sim-vehicle.h"
 #include "uds/seedkey.h"
@@ -93,6 +94,47 @@ test_bus_every_module (void)
       g_test_message ("%s: %u modules answered their VIN", families[f], fam->modules->len);
     }
 }
+
+/* A real adapter is opened once: every module's ISO-TP channel branches
+ * off the one link, and all of them are open at the same time. */
+static void
+test_bus_shared_adapter (void)
+{
+  EwFamily *fam = family ("bmw-f30");
+  g_autoptr(EwSimProfile) profile = ew_sim_profile_new_default (fam, NULL);
+  g_autoptr(EwSimVehicle) vehicle = ew_sim_vehicle_new (fam, profile, NULL);
+  g_autoptr(EwSimBus) bus = ew_sim_bus_get ("shared-adapter");
+  g_autoptr(EwSimLink) adapter = ew_sim_link_new (bus);
+  g_autoptr(EwLinkMux) mux = NULL;
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ew_sim_vehicle_start_bus (vehicle, bus, &error));
+  g_assert_no_error (error);
+  mux = ew_link_mux_new (EW_LINK (adapter));
+  for (guint i = 0; i < fam->modules->len; i++)
+    {
+      const EwModule *module = g_ptr_array_index (fam->modules, i);
+      g_autoptr(EwLink) branch = ew_link_mux_open_branch (mux);
+      g_autoptr(EwIsotpChannel) channel = NULL;
+      EwIsotpConfig config;
+
+      g_assert_true (ew_isotp_config_for_module (module, EW_ISOTP_ROLE_TESTER, &config, &error));
+      channel = ew_isotp_channel_new (branch, &config, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (clients, ew_uds_client_new (EW_CHANNEL (channel), module->id));
+    }
+  for (guint i = 0; i < clients->len; i++)
+    {
+      g_autofree char *vin = read_vin (g_ptr_array_index (clients, i), &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (vin, ==, ew_sim_vehicle_get_vin (vehicle));
+    }
+  g_ptr_array_set_size (clients, 0);
+  ew_sim_vehicle_stop (vehicle);
+}
+
 
 /* A long answer crosses the bus as first + consecutive frames with flow
  * control in both directions (extended addressing included). */
@@ -777,6 +819,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim-vehicle/bus/every-module", test_bus_every_module);
   g_test_add_func ("/sim-vehicle/bus/multi-frame", test_bus_multi_frame);
   g_test_add_func ("/sim-vehicle/bus/functional", test_bus_functional);
+  g_test_add_func ("/sim-vehicle/bus/shared-adapter", test_bus_shared_adapter);
   g_test_add_func ("/sim-vehicle/bus/absent-module", test_bus_absent_module);
   g_test_add_func ("/sim-vehicle/fault/drop", test_fault_drop);
   g_test_add_func ("/sim-vehicle/fault/delay", test_fault_delay);

@@ -5,6 +5,7 @@
 
 #include "doip/doip-client.h"
 #include "isotp/isotp-addressing.h"
+#include "link/link-mux.h"
 #include "link/sim-bus.h"
 #include "sim/sim-vehicle.h"
 #include "vehicle/vin-match.h"
@@ -35,8 +36,10 @@ struct _EwConnection {
   /* doip: */
   EwDoipClient *doip;
 
-  /* socketcan:, gsusb: the link URI without our own parameters */
+  /* socketcan:, gsusb: the link URI without our own parameters, and the
+   * one link every module's channel branches off */
   char         *can_uri;
+  EwLinkMux    *can_mux;
   gboolean      is_closed;
 };
 
@@ -51,6 +54,7 @@ ew_connection_finalize (GObject *object)
   g_clear_pointer (&self->vehicle, ew_sim_vehicle_free);
   g_clear_pointer (&self->bus, ew_sim_bus_unref);
   g_clear_object (&self->doip);
+  g_clear_pointer (&self->can_mux, ew_link_mux_unref);
   g_clear_pointer (&self->family, ew_family_unref);
   g_free (self->announced_vin);
   g_free (self->state_path);
@@ -275,7 +279,7 @@ open_can (EwConnection       *self,
           GError            **error)
 {
   g_autoptr(GString) rest = g_string_new (base_uri);
-  g_autoptr(EwLink) probe = NULL;
+  g_autoptr(EwLink) trunk = NULL;
   const char *family_id = g_hash_table_lookup (parameters, "family");
   GHashTableIter iter;
   const char *key, *value;
@@ -297,10 +301,13 @@ open_can (EwConnection       *self,
     }
   self->can_uri = g_string_free (g_steal_pointer (&rest), FALSE);
 
-  /* open once now, so that a missing interface or adapter is reported
-   * when connecting rather than at the first module */
-  probe = ew_link_open (self->can_uri, error);
-  return probe != NULL;
+  /* opened once, now: a missing interface or adapter is reported when
+   * connecting, and one adapter serves every module's channel */
+  trunk = ew_link_open (self->can_uri, error);
+  if (trunk == NULL)
+    return FALSE;
+  self->can_mux = ew_link_mux_new (trunk);
+  return TRUE;
 }
 
 EwConnection *
@@ -402,7 +409,7 @@ open_node (EwConnection *self, GError **error)
 {
   if (self->kind == LINK_SIM)
     return EW_LINK (ew_sim_link_new (self->bus));
-  return ew_link_open (self->can_uri, error);
+  return ew_link_mux_open_branch (self->can_mux);
 }
 
 static gboolean
@@ -488,6 +495,8 @@ ew_connection_close (EwConnection *self)
   self->is_closed = TRUE;
   if (self->doip != NULL)
     ew_doip_client_close (self->doip);
+  if (self->can_mux != NULL)
+    ew_link_close (ew_link_mux_get_trunk (self->can_mux));
   if (self->vehicle != NULL)
     {
       g_autoptr(GError) error = NULL;
