@@ -243,18 +243,34 @@ ew_sim_flash_get_app_header (EwSimFlash *flash,
   return FALSE;
 }
 
+static guint32 crc32_table[256];
+
+static gpointer
+build_crc32_table (gpointer data)
+{
+  for (guint n = 0; n < 256; n++)
+    {
+      guint32 c = n;
+
+      for (guint b = 0; b < 8; b++)
+        c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+      crc32_table[n] = c;
+    }
+  return NULL;
+}
+
 guint32
 ew_sim_crc32_update (guint32       crc,
                      const guint8 *data,
                      gsize         length_bytes)
 {
-  /* bitwise, reflected polynomial 0xEDB88320; downloads here are small */
+  static GOnce table_once = G_ONCE_INIT;
+
+  /* a byte at a time from a table (reflected polynomial 0xEDB88320):
+   * every downloaded block passes through here */
+  g_once (&table_once, build_crc32_table, NULL);
   for (gsize i = 0; i < length_bytes; i++)
-    {
-      crc ^= data[i];
-      for (guint b = 0; b < 8; b++)
-        crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
+    crc = crc32_table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
   return crc;
 }
 
