@@ -14,7 +14,12 @@ struct _EwApplication {
   EwWmiTable        *wmi_table;
   char              *data_dir;   /* --data-dir: one more family folder */
   char              *vin;        /* --vin: identify this car on start */
+  char              *link;       /* --link: the car's link URI */
+  GSettings         *settings;   /* NULL when the schema is not installed */
 };
+
+/* The link when neither --link nor the settings name one. */
+#define EW_FALLBACK_LINK "sim:bmw-f30"
 
 G_DEFINE_FINAL_TYPE (EwApplication, ew_application, ADW_TYPE_APPLICATION)
 
@@ -60,6 +65,28 @@ load_data (EwApplication *self)
     g_warning ("%s", error->message);
 }
 
+/* The schema is looked up rather than assumed: a build run from its
+ * folder, or a test, may have none installed, and g_settings_new() would
+ * abort. */
+static void
+load_settings (EwApplication *self)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema != NULL)
+    self->settings = g_settings_new_full (schema, NULL, NULL);
+}
+
+const char *
+ew_application_get_link (EwApplication *self)
+{
+  g_return_val_if_fail (EW_IS_APPLICATION (self), NULL);
+  return self->link;
+}
+
 static void
 ew_application_startup (GApplication *app)
 {
@@ -67,6 +94,24 @@ ew_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (ew_application_parent_class)->startup (app);
   load_data (self);
+  load_settings (self);
+  if (self->link == NULL && self->settings != NULL)
+    {
+      g_autofree char *link = g_settings_get_string (self->settings, "default-link");
+
+      if (*link != '\0')
+        self->link = g_steal_pointer (&link);
+    }
+  if (self->link == NULL)
+    self->link = g_strdup (EW_FALLBACK_LINK);
+}
+
+/* A link that identified a car is remembered as the last one used. */
+static void
+on_car_scanned (EwVehiclePage *page, const char *link, EwApplication *self)
+{
+  if (self->settings != NULL && link != NULL)
+    g_settings_set_string (self->settings, "last-link", link);
 }
 
 static void
@@ -77,10 +122,14 @@ ew_application_activate (GApplication *app)
 
   if (window == NULL)
     {
+      EwVehiclePage *page;
+
       window = GTK_WINDOW (ew_window_new (GTK_APPLICATION (app), self->db, self->wmi_table));
+      page = EW_VEHICLE_PAGE (ew_window_get_vehicle_page (EW_WINDOW (window)));
+      ew_vehicle_page_set_link (page, self->link);
+      g_signal_connect_object (page, "car-scanned", G_CALLBACK (on_car_scanned), self, 0);
       if (self->vin != NULL)
-        ew_vehicle_page_set_vin (EW_VEHICLE_PAGE (ew_window_get_vehicle_page (EW_WINDOW (window))),
-                                 self->vin);
+        ew_vehicle_page_set_vin (page, self->vin);
     }
   gtk_window_present (window);
 }
@@ -99,6 +148,9 @@ ew_application_handle_local_options (GApplication *app, GVariantDict *options)
   if (g_variant_dict_lookup (options, "data-dir", "^&ay", &data_dir))
     self->data_dir = g_strdup (data_dir);
   g_variant_dict_lookup (options, "vin", "s", &self->vin);
+  g_variant_dict_lookup (options, "link", "s", &self->link);
+  if (self->link != NULL && *self->link == '\0')
+    g_clear_pointer (&self->link, g_free);   /* --link "": the setting's link */
   return -1;
 }
 
@@ -141,6 +193,8 @@ ew_application_finalize (GObject *object)
   g_clear_pointer (&self->wmi_table, ew_wmi_table_free);
   g_free (self->data_dir);
   g_free (self->vin);
+  g_free (self->link);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (ew_application_parent_class)->finalize (object);
 }
 
@@ -164,6 +218,7 @@ ew_application_init (EwApplication *self)
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Also load vehicle families from DIR"), N_("DIR") },
     { "vin", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Identify the car with this VIN on start"), N_("VIN") },
+    { "link", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Scan the car on this link, e.g. sim:bmw-f30 or doip:192.0.2.10"), N_("URI") },
     { NULL }
   };
 

@@ -15,5 +15,7 @@ G_DECLARE_FINAL_TYPE (EwApplication, ew_application, EW, APPLICATION, AdwApplica
 EwApplication     *ew_application_new           (void);
 EwVehicleDatabase *ew_application_get_database  (EwApplication *self);
 const EwWmiTable  *ew_application_get_wmi_table (EwApplication *self);
+/* The link scans use: --link, else the default-link setting. */
+const char        *ew_application_get_link      (EwApplication *self);
 
 G_END_DECLS

@@ -5,9 +5,15 @@
 #include <glib/gi18n.h>
 
 #include "ew-vehicle-page.h"
+#include "ew-scan-finding-row.h"
+#include "ew-scan-module-row.h"
+#include "connect/connection.h"
+#include "scan/scan.h"
 #include "vehicle/vin-match.h"
 
 #define VIN_LENGTH 17
+
+typedef struct _ScanJob ScanJob;
 
 struct _EwVehiclePage {
   GtkWidget          parent_instance;
@@ -22,6 +28,27 @@ struct _EwVehiclePage {
   GtkLabel          *year_label;
   AdwPreferencesGroup *family_group;
   GtkListBox        *family_list;
+  AdwToastOverlay   *toast_overlay;
+  AdwActionRow      *link_row;
+  GtkImage          *link_icon;
+  GtkWidget         *scan_button;
+  GtkWidget         *cancel_button;
+  GtkProgressBar    *scan_progress;
+  GtkLabel          *scan_status_label;
+  GtkWidget         *scan_error_box;
+  GtkLabel          *scan_error_label;
+  GtkWidget         *result_group;
+  AdwActionRow      *car_row;
+  GtkWidget         *simulated_label;
+  GtkListBox        *finding_list;
+  GtkWidget         *no_findings_label;
+  GtkWidget         *module_group;
+  GtkListBox        *module_list;
+
+  char              *link;       /* the link URI scans use */
+  char              *vin;        /* the complete VIN typed or read, or NULL */
+  ScanJob           *scan_job;   /* the running scan, or NULL */
+  GHashTable        *module_rows; /* const EwModule* → EwScanModuleRow */
 
   EwVehicleDatabase *db;         /* borrowed */
   const EwWmiTable  *wmi_table;  /* borrowed */
@@ -36,10 +63,19 @@ enum {
   PROP_0,
   PROP_FAMILY_ID,
   PROP_VIN,
+  PROP_LINK,
+  PROP_IS_SCANNING,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_CAR_SCANNED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void
 set_status (EwVehiclePage *self, const char *text, gboolean is_error)
@@ -326,6 +362,7 @@ update_vin (EwVehiclePage *self)
   g_autoptr(GPtrArray) candidates = NULL;
 
   clear_decoded (self);
+  g_clear_pointer (&self->vin, g_free);
 
   if (length == 0)
     {
@@ -367,6 +404,7 @@ update_vin (EwVehiclePage *self)
       return;
     }
 
+  self->vin = g_strdup (vin_text);
   candidates = self->db ? ew_vin_match_families (vin, self->db)
                         : g_ptr_array_new_with_free_func (g_free);
   show_decoded (self, vin, candidates);
@@ -394,6 +432,537 @@ on_vin_changed (EwVehiclePage *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIN]);
 }
 
+/* The scan: the engine runs in a worker thread; what it reports travels
+ * through a queue to the main thread, in order, and only there touches
+ * widgets. */
+
+typedef enum {
+  SCAN_UPDATE_FAMILY,
+  SCAN_UPDATE_MODULE,
+} ScanUpdateKind;
+
+typedef struct {
+  ScanUpdateKind  kind;
+  EwFamily       *family;      /* SCAN_UPDATE_FAMILY: owned ref */
+  EwScanModule   *module;      /* SCAN_UPDATE_MODULE: owned copy */
+  guint           n_done;
+  guint           n_total;
+} ScanUpdate;
+
+struct _ScanJob {
+  EwVehiclePage     *page;         /* owned; read on the main thread only */
+  char              *link;
+  EwVehicleDatabase *db;           /* borrowed: outlives the page */
+  GCancellable      *cancellable;
+  GMainContext      *context;      /* the page's, where updates go */
+  GAsyncQueue       *updates;      /* ScanUpdate */
+};
+
+static void
+scan_module_copy_free (EwScanModule *m)
+{
+  g_free (m->vin);
+  g_free (m->part_number);
+  g_free (m->software_version);
+  g_free (m->hardware_version);
+  g_free (m->serial_number);
+  g_free (m->supplier);
+  g_free (m->programming_date);
+  g_free (m->error_message);
+  g_free (m);
+}
+
+/* The engine's module lives on in its worker; the main thread gets a copy. */
+static EwScanModule *
+scan_module_copy (const EwScanModule *m)
+{
+  EwScanModule *copy = g_new0 (EwScanModule, 1);
+
+  copy->module = m->module;
+  copy->state = m->state;
+  copy->vin = g_strdup (m->vin);
+  copy->part_number = g_strdup (m->part_number);
+  copy->software_version = g_strdup (m->software_version);
+  copy->hardware_version = g_strdup (m->hardware_version);
+  copy->serial_number = g_strdup (m->serial_number);
+  copy->supplier = g_strdup (m->supplier);
+  copy->programming_date = g_strdup (m->programming_date);
+  copy->active_session = m->active_session;
+  copy->is_simulated = m->is_simulated;
+  copy->error_message = g_strdup (m->error_message);
+  copy->duration_ms = m->duration_ms;
+  return copy;
+}
+
+static void
+scan_update_free (ScanUpdate *update)
+{
+  g_clear_pointer (&update->family, ew_family_unref);
+  g_clear_pointer (&update->module, scan_module_copy_free);
+  g_free (update);
+}
+
+static void
+scan_job_clear (ScanJob *job)
+{
+  g_object_unref (job->page);
+  g_free (job->link);
+  g_object_unref (job->cancellable);
+  g_main_context_unref (job->context);
+  g_async_queue_unref (job->updates);
+}
+
+static ScanJob *
+scan_job_ref (ScanJob *job)
+{
+  return g_atomic_rc_box_acquire (job);
+}
+
+static void
+scan_job_unref (ScanJob *job)
+{
+  g_atomic_rc_box_release_full (job, (GDestroyNotify) scan_job_clear);
+}
+
+static void
+clear_module_rows (EwVehiclePage *self)
+{
+  GtkWidget *child;
+
+  g_hash_table_remove_all (self->module_rows);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->module_list))) != NULL)
+    gtk_list_box_remove (self->module_list, child);
+}
+
+/* One row per module of the family, in the family's order. */
+static void
+show_module_rows (EwVehiclePage *self, EwFamily *family)
+{
+  clear_module_rows (self);
+  for (guint i = 0; i < family->modules->len; i++)
+    {
+      const EwModule *module = g_ptr_array_index (family->modules, i);
+      GtkWidget *row = ew_scan_module_row_new (module);
+
+      g_hash_table_insert (self->module_rows, (gpointer) module, row);
+      gtk_list_box_append (self->module_list, row);
+    }
+  gtk_widget_set_visible (self->module_group, TRUE);
+}
+
+static void
+apply_update (EwVehiclePage *self, ScanUpdate *update)
+{
+  EwScanModuleRow *row;
+  g_autofree char *text = NULL;
+
+  switch (update->kind)
+    {
+    case SCAN_UPDATE_FAMILY:
+      show_module_rows (self, update->family);
+      break;
+
+    case SCAN_UPDATE_MODULE:
+      row = g_hash_table_lookup (self->module_rows, update->module->module);
+      if (row != NULL)
+        ew_scan_module_row_update (row, update->module, NULL);
+      if (update->n_total > 0)
+        gtk_progress_bar_set_fraction (self->scan_progress,
+                                       (double) update->n_done / update->n_total);
+      /* TRANSLATORS: progress of the scan, e.g. "4 of 11 modules done" */
+      text = g_strdup_printf (_("%u of %u modules done…"), update->n_done, update->n_total);
+      gtk_label_set_label (self->scan_status_label, text);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Main thread: applies what the worker queued, unless the scan it belongs
+ * to is no longer the page's (cancelled and replaced, or page gone). */
+static void
+drain_updates (ScanJob *job)
+{
+  ScanUpdate *update;
+
+  while ((update = g_async_queue_try_pop (job->updates)) != NULL)
+    {
+      if (job->page->scan_job == job)
+        apply_update (job->page, update);
+      scan_update_free (update);
+    }
+}
+
+static gboolean
+drain_updates_cb (gpointer data)
+{
+  drain_updates (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread. */
+static void
+push_update (ScanJob *job, ScanUpdate *update)
+{
+  g_async_queue_push (job->updates, update);
+  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, drain_updates_cb,
+                              scan_job_ref (job), (GDestroyNotify) scan_job_unref);
+}
+
+/* Worker thread: the engine's progress, one call at a time. */
+static void
+on_scan_progress (const EwScanModule *module,
+                  guint               n_done,
+                  guint               n_total,
+                  gpointer            user_data)
+{
+  ScanUpdate *update = g_new0 (ScanUpdate, 1);
+
+  update->kind = SCAN_UPDATE_MODULE;
+  update->module = scan_module_copy (module);
+  update->n_done = n_done;
+  update->n_total = n_total;
+  push_update (user_data, update);
+}
+
+static void
+scan_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  ScanJob *job = task_data;
+  g_autoptr(EwConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  EwScanResult *result;
+  EwFamily *family;
+
+  connection = ew_connection_open (job->link, job->db, cancellable, &error);
+  if (connection == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  family = ew_connection_get_family (connection);
+  if (family != NULL)
+    {
+      ScanUpdate *update = g_new0 (ScanUpdate, 1);
+
+      update->kind = SCAN_UPDATE_FAMILY;
+      update->family = ew_family_ref (family);
+      push_update (job, update);
+    }
+
+  result = ew_scan_run (connection, 0, on_scan_progress, job, cancellable, &error);
+  ew_connection_close (connection);
+  if (result == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, result, (GDestroyNotify) ew_scan_result_free);
+}
+
+static void
+set_scanning (EwVehiclePage *self, gboolean is_scanning)
+{
+  gtk_widget_set_visible (self->scan_button, !is_scanning);
+  gtk_widget_set_visible (self->cancel_button, is_scanning);
+  gtk_widget_set_visible (GTK_WIDGET (self->scan_progress), is_scanning);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vehicle.scan",
+                                 !is_scanning && self->link != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vehicle.cancel-scan", is_scanning);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_SCANNING]);
+}
+
+static void
+show_toast (EwVehiclePage *self, const char *title)
+{
+  AdwToast *toast = adw_toast_new (title);
+
+  adw_toast_set_timeout (toast, 5);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+stop_module_rows (EwVehiclePage *self)
+{
+  GHashTableIter iter;
+  gpointer row;
+
+  g_hash_table_iter_init (&iter, self->module_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &row))
+    ew_scan_module_row_stop (row);
+}
+
+static int
+compare_findings (gconstpointer a, gconstpointer b)
+{
+  const EwScanFinding *fa = *(const EwScanFinding * const *) a;
+  const EwScanFinding *fb = *(const EwScanFinding * const *) b;
+
+  return (int) ew_scan_finding_kind_rank (fa->kind) - (int) ew_scan_finding_kind_rank (fb->kind);
+}
+
+static void
+show_findings (EwVehiclePage *self, EwScanResult *result)
+{
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->finding_list));
+
+  /* the placeholder is the list's child too, but not a row: it stays */
+  while (child != NULL)
+    {
+      GtkWidget *next = gtk_widget_get_next_sibling (child);
+
+      if (GTK_IS_LIST_BOX_ROW (child))
+        gtk_list_box_remove (self->finding_list, child);
+      child = next;
+    }
+
+  /* problems first; g_ptr_array_sort is stable, so the scan's own order
+   * (the family's module order) holds within a rank */
+  for (guint i = 0; i < result->findings->len; i++)
+    g_ptr_array_add (sorted, g_ptr_array_index (result->findings, i));
+  g_ptr_array_sort (sorted, compare_findings);
+  for (guint i = 0; i < sorted->len; i++)
+    gtk_list_box_append (self->finding_list,
+                         ew_scan_finding_row_new (g_ptr_array_index (sorted, i)));
+}
+
+static void
+show_result (EwVehiclePage *self, EwScanResult *result)
+{
+  g_autofree char *title = g_strdup_printf ("%s %s", result->family->make, result->family->model);
+  g_autofree char *subtitle = NULL;
+  g_autofree char *status = NULL;
+
+  if (g_hash_table_size (self->module_rows) != result->modules->len)
+    show_module_rows (self, result->family);
+  for (guint i = 0; i < result->modules->len; i++)
+    {
+      const EwScanModule *m = g_ptr_array_index (result->modules, i);
+      EwScanModuleRow *row = g_hash_table_lookup (self->module_rows, m->module);
+
+      if (row != NULL)
+        ew_scan_module_row_update (row, m, result->vin);
+    }
+
+  if (result->vin != NULL)
+    /* TRANSLATORS: the VIN read from the car, the number of modules, seconds */
+    subtitle = g_strdup_printf (_("VIN %s, read from the car · %u modules asked in %.2f s"),
+                                result->vin, result->modules->len, result->duration_ms / 1000.0);
+  else
+    subtitle = g_strdup_printf (_("No module told the car's VIN · %u modules asked in %.2f s"),
+                                result->modules->len, result->duration_ms / 1000.0);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->car_row), title);
+  adw_action_row_set_subtitle (self->car_row, subtitle);
+  gtk_widget_set_visible (self->simulated_label, result->is_simulated);
+  show_findings (self, result);
+  gtk_widget_set_visible (self->result_group, TRUE);
+
+  if (result->findings->len == 0)
+    status = g_strdup (_("Scan finished."));
+  else
+    status = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Scan finished with %u finding.",
+                                           "Scan finished with %u findings.",
+                                           result->findings->len),
+                              result->findings->len);
+  gtk_label_set_label (self->scan_status_label, status);
+
+  /* the car identifies itself: the VIN entry and the family follow it */
+  if (result->vin != NULL && g_strcmp0 (result->vin, self->vin) != 0)
+    ew_vehicle_page_set_vin (self, result->vin);
+  if (self->family == NULL || g_strcmp0 (self->family->id, result->family->id) != 0)
+    ew_vehicle_page_select_family (self, result->family->id);
+}
+
+static void
+on_scan_done (GObject      *source_object,
+              GAsyncResult *res,
+              gpointer      user_data)
+{
+  EwVehiclePage *self = EW_VEHICLE_PAGE (source_object);
+  ScanJob *job = g_task_get_task_data (G_TASK (res));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwScanResult) result = g_task_propagate_pointer (G_TASK (res), &error);
+  g_autofree char *link = NULL;
+
+  if (job != self->scan_job)
+    return;
+  link = g_strdup (job->link);   /* the page's link may have changed meanwhile */
+  drain_updates (job);
+  g_clear_pointer (&self->scan_job, scan_job_unref);
+  set_scanning (self, FALSE);
+
+  if (result == NULL)
+    {
+      stop_module_rows (self);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          gtk_label_set_label (self->scan_status_label, _("Scan cancelled."));
+          show_toast (self, _("Scan cancelled"));
+          return;
+        }
+      gtk_widget_set_visible (GTK_WIDGET (self->scan_status_label), FALSE);
+      gtk_label_set_label (self->scan_error_label, error->message);
+      gtk_widget_set_visible (self->scan_error_box, TRUE);
+      show_toast (self, _("The scan failed"));
+      return;
+    }
+
+  show_result (self, result);
+  g_signal_emit (self, signals[SIGNAL_CAR_SCANNED], 0, link);
+}
+
+static void
+start_scan (EwVehiclePage *self)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *status = NULL;
+  ScanJob *job;
+
+  if (self->scan_job != NULL || self->link == NULL)
+    return;
+
+  job = g_atomic_rc_box_new0 (ScanJob);
+  job->page = g_object_ref (self);
+  job->link = g_strdup (self->link);
+  job->db = self->db;
+  job->cancellable = g_cancellable_new ();
+  job->context = g_main_context_ref_thread_default ();
+  job->updates = g_async_queue_new_full ((GDestroyNotify) scan_update_free);
+  self->scan_job = job;
+
+  gtk_widget_set_visible (self->scan_error_box, FALSE);
+  gtk_widget_set_visible (self->result_group, FALSE);
+  gtk_widget_set_visible (self->module_group, FALSE);
+  clear_module_rows (self);
+  gtk_progress_bar_set_fraction (self->scan_progress, 0.0);
+  /* TRANSLATORS: %s is the link URI */
+  status = g_strdup_printf (_("Connecting to %s…"), self->link);
+  gtk_label_set_label (self->scan_status_label, status);
+  gtk_widget_set_visible (GTK_WIDGET (self->scan_status_label), TRUE);
+  set_scanning (self, TRUE);
+
+  task = g_task_new (self, job->cancellable, on_scan_done, NULL);
+  g_task_set_source_tag (task, start_scan);
+  g_task_set_task_data (task, scan_job_ref (job), (GDestroyNotify) scan_job_unref);
+  g_task_run_in_thread (task, scan_thread);
+}
+
+static void
+scan_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  start_scan (EW_VEHICLE_PAGE (widget));
+}
+
+static void
+cancel_scan_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  EwVehiclePage *self = EW_VEHICLE_PAGE (widget);
+
+  if (self->scan_job != NULL)
+    g_cancellable_cancel (self->scan_job->cancellable);
+}
+
+/* Says in the garage's words what the link is. */
+static void
+show_link (EwVehiclePage *self)
+{
+  g_autofree char *title = NULL;
+  const char *icon_name = "network-wired-symbolic";
+  const char *uri = self->link;
+
+  if (uri == NULL)
+    {
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->link_row), _("No link to a car"));
+      adw_action_row_set_subtitle (self->link_row,
+                                   _("Start ECU Workshop with --link, or set the default link."));
+      gtk_image_set_from_icon_name (self->link_icon, icon_name);
+      return;
+    }
+
+  if (g_str_has_prefix (uri, "sim:"))
+    {
+      g_autofree char *family_id = g_strndup (uri + 4, strcspn (uri + 4, "?"));
+      EwFamily *family = self->db ? ew_vehicle_database_find_family (self->db, family_id) : NULL;
+
+      icon_name = "computer-symbolic";
+      if (family != NULL)
+        /* TRANSLATORS: "Simulated car: BMW 3 Series" */
+        title = g_strdup_printf (_("Simulated car: %s %s"), family->make, family->model);
+      else
+        title = g_strdup (_("Simulated car"));
+    }
+  else if (g_str_has_prefix (uri, "doip:"))
+    {
+      icon_name = "network-wired-symbolic";
+      title = g_strdup (_("Car on the network (DoIP)"));
+    }
+  else if (g_str_has_prefix (uri, "socketcan:") || g_str_has_prefix (uri, "gsusb:"))
+    {
+      icon_name = "network-wired-symbolic";
+      title = g_strdup (_("Car on a CAN adapter"));
+    }
+  else
+    title = g_strdup (_("Link to the car"));
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->link_row), title);
+  adw_action_row_set_subtitle (self->link_row, uri);
+  gtk_image_set_from_icon_name (self->link_icon, icon_name);
+}
+
+void
+ew_vehicle_page_set_link (EwVehiclePage *self, const char *uri)
+{
+  g_return_if_fail (EW_IS_VEHICLE_PAGE (self));
+
+  if (uri != NULL && *uri == '\0')
+    uri = NULL;
+  if (g_strcmp0 (self->link, uri) == 0)
+    return;
+  g_free (self->link);
+  self->link = g_strdup (uri);
+  show_link (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vehicle.scan",
+                                 self->scan_job == NULL && self->link != NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LINK]);
+}
+
+const char *
+ew_vehicle_page_get_link (EwVehiclePage *self)
+{
+  g_return_val_if_fail (EW_IS_VEHICLE_PAGE (self), NULL);
+  return self->link;
+}
+
+gboolean
+ew_vehicle_page_get_is_scanning (EwVehiclePage *self)
+{
+  g_return_val_if_fail (EW_IS_VEHICLE_PAGE (self), FALSE);
+  return self->scan_job != NULL;
+}
+
+void
+ew_vehicle_page_scan (EwVehiclePage *self)
+{
+  g_return_if_fail (EW_IS_VEHICLE_PAGE (self));
+  start_scan (self);
+}
+
+const char *
+ew_vehicle_page_get_vin (EwVehiclePage *self)
+{
+  g_return_val_if_fail (EW_IS_VEHICLE_PAGE (self), NULL);
+  return self->vin;
+}
+
 void
 ew_vehicle_page_set_data (EwVehiclePage     *self,
                           EwVehicleDatabase *db,
@@ -405,6 +974,7 @@ ew_vehicle_page_set_data (EwVehiclePage     *self,
   self->wmi_table = wmi_table;
   self->family = NULL;
   update_vin (self);
+  show_link (self);
 }
 
 void
@@ -449,6 +1019,27 @@ ew_vehicle_page_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_VIN:
       g_value_set_string (value, gtk_editable_get_text (GTK_EDITABLE (self->vin_row)));
       break;
+    case PROP_LINK:
+      g_value_set_string (value, self->link);
+      break;
+    case PROP_IS_SCANNING:
+      g_value_set_boolean (value, self->scan_job != NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ew_vehicle_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  EwVehiclePage *self = EW_VEHICLE_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_LINK:
+      ew_vehicle_page_set_link (self, g_value_get_string (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -459,8 +1050,27 @@ ew_vehicle_page_dispose (GObject *object)
 {
   EwVehiclePage *self = EW_VEHICLE_PAGE (object);
 
+  /* a running scan ends on its own; its late results find no page */
+  if (self->scan_job != NULL)
+    {
+      g_cancellable_cancel (self->scan_job->cancellable);
+      g_clear_pointer (&self->scan_job, scan_job_unref);
+    }
+  if (self->module_rows != NULL)
+    g_hash_table_remove_all (self->module_rows);
   gtk_widget_dispose_template (GTK_WIDGET (self), EW_TYPE_VEHICLE_PAGE);
   G_OBJECT_CLASS (ew_vehicle_page_parent_class)->dispose (object);
+}
+
+static void
+ew_vehicle_page_finalize (GObject *object)
+{
+  EwVehiclePage *self = EW_VEHICLE_PAGE (object);
+
+  g_clear_pointer (&self->module_rows, g_hash_table_unref);
+  g_free (self->link);
+  g_free (self->vin);
+  G_OBJECT_CLASS (ew_vehicle_page_parent_class)->finalize (object);
 }
 
 static void
@@ -470,7 +1080,9 @@ ew_vehicle_page_class_init (EwVehiclePageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->get_property = ew_vehicle_page_get_property;
+  object_class->set_property = ew_vehicle_page_set_property;
   object_class->dispose = ew_vehicle_page_dispose;
+  object_class->finalize = ew_vehicle_page_finalize;
 
   properties[PROP_FAMILY_ID] =
     g_param_spec_string ("family-id", NULL, NULL, NULL,
@@ -478,7 +1090,21 @@ ew_vehicle_page_class_init (EwVehiclePageClass *klass)
   properties[PROP_VIN] =
     g_param_spec_string ("vin", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_LINK] =
+    g_param_spec_string ("link", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_IS_SCANNING] =
+    g_param_spec_boolean ("is-scanning", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* A scan identified the car; the link is passed along. */
+  signals[SIGNAL_CAR_SCANNED] =
+    g_signal_new ("car-scanned", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gtk_widget_class_install_action (widget_class, "vehicle.scan", NULL, scan_activated);
+  gtk_widget_class_install_action (widget_class, "vehicle.cancel-scan", NULL, cancel_scan_activated);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -493,11 +1119,34 @@ ew_vehicle_page_class_init (EwVehiclePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, year_label);
   gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, family_group);
   gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, family_list);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, link_row);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, link_icon);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, scan_button);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, scan_progress);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, scan_status_label);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, scan_error_box);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, scan_error_label);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, result_group);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, car_row);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, simulated_label);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, finding_list);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, no_findings_label);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, module_group);
+  gtk_widget_class_bind_template_child (widget_class, EwVehiclePage, module_list);
   gtk_widget_class_bind_template_callback (widget_class, on_vin_changed);
+
+  g_type_ensure (EW_TYPE_SCAN_MODULE_ROW);
+  g_type_ensure (EW_TYPE_SCAN_FINDING_ROW);
 }
 
 static void
 ew_vehicle_page_init (EwVehiclePage *self)
 {
+  self->module_rows = g_hash_table_new (NULL, NULL);
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vehicle.scan", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vehicle.cancel-scan", FALSE);
+  show_link (self);
 }

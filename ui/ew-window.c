@@ -11,27 +11,40 @@ struct _EwWindow {
   AdwApplicationWindow  parent_instance;
 
   AdwViewSwitcherTitle *switcher_title;
+  GtkWidget            *car_box;
   GtkLabel             *car_label;
+  GtkLabel             *car_vin_label;
   AdwViewStack         *stack;
   EwVehiclePage        *vehicle_page;
 };
 
 G_DEFINE_FINAL_TYPE (EwWindow, ew_window, ADW_TYPE_APPLICATION_WINDOW)
 
-/* The identified car stays visible in the header on every page. */
+/* The identified car (family, and the VIN once it is complete) stays
+ * visible in the header on every page. */
 static void
-on_family_changed (EwWindow *self)
+on_car_changed (EwWindow *self)
 {
   EwFamily *family = ew_vehicle_page_get_family (self->vehicle_page);
+  const char *vin = ew_vehicle_page_get_vin (self->vehicle_page);
+  g_autofree char *car = NULL;
   g_autofree char *subtitle = NULL;
 
   if (family != NULL)
-    subtitle = g_strdup_printf ("%s %s", family->make, family->model);
-  /* the switcher hides the subtitle on wide windows: the label shows it there */
+    car = g_strdup_printf ("%s %s", family->make, family->model);
+  if (car != NULL && vin != NULL)
+    /* TRANSLATORS: make and model, then the VIN of the car in the bay */
+    subtitle = g_strdup_printf (_("%s · %s"), car, vin);
+  else if (car != NULL)
+    subtitle = g_strdup (car);
+
+  /* the switcher hides the subtitle on wide windows: the labels show it there */
   adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle ? subtitle : "");
-  gtk_label_set_label (self->car_label, subtitle ? subtitle : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->car_label),
-                          subtitle != NULL && !adw_view_switcher_title_get_title_visible (self->switcher_title));
+  gtk_label_set_label (self->car_label, car ? car : "");
+  gtk_label_set_label (self->car_vin_label, car && vin ? vin : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->car_vin_label), car != NULL && vin != NULL);
+  gtk_widget_set_visible (self->car_box,
+                          car != NULL && !adw_view_switcher_title_get_title_visible (self->switcher_title));
 }
 
 EwWindow *
@@ -69,10 +82,12 @@ ew_window_class_init (EwWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EwWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, car_box);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, car_label);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, car_vin_label);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, vehicle_page);
-  gtk_widget_class_bind_template_callback (widget_class, on_family_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_car_changed);
 }
 
 static void
@@ -80,5 +95,5 @@ ew_window_init (EwWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
-                            G_CALLBACK (on_family_changed), self);
+                            G_CALLBACK (on_car_changed), self);
 }
