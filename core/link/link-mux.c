@@ -13,7 +13,7 @@ struct _EwLinkMux {
   gint       is_stopping;     /* atomic */
   GMutex     lock;            /* branches */
   GPtrArray *branches;        /* EwMuxLink, weak: a branch removes itself */
-  GError    *trunk_error;     /* why the trunk stopped, under lock */
+  GError    *failure;         /* why the trunk stopped, for later branches */
 };
 
 struct _EwMuxLink {
@@ -24,7 +24,10 @@ struct _EwMuxLink {
   GQueue       frames;        /* EwCanFrame */
   EwCanFilter *filters;
   gsize        n_filters;
+  GError      *trunk_error;   /* why the shared link stopped */
 };
+
+/* Lock order: the mux's lock, then a branch's; never the other way. */
 
 G_DEFINE_FINAL_TYPE (EwMuxLink, ew_mux_link, EW_TYPE_LINK)
 
@@ -41,14 +44,18 @@ deliver (EwMuxLink *branch, const EwCanFrame *frame)
 }
 
 static void
-wake_all (EwLinkMux *mux)
+fail_all (EwLinkMux *mux, const GError *error)
 {
   g_mutex_lock (&mux->lock);
+  if (mux->failure == NULL)
+    mux->failure = g_error_copy (error);
   for (guint i = 0; i < mux->branches->len; i++)
     {
       EwMuxLink *branch = g_ptr_array_index (mux->branches, i);
 
       g_mutex_lock (&branch->lock);
+      if (branch->trunk_error == NULL)
+        branch->trunk_error = g_error_copy (error);
       g_cond_broadcast (&branch->arrived);
       g_mutex_unlock (&branch->lock);
     }
@@ -70,11 +77,7 @@ reader_thread (gpointer data)
           if (g_error_matches (error, EW_LINK_ERROR, EW_LINK_ERROR_TIMEOUT))
             continue;
           /* the adapter is gone or failed: every branch hears why */
-          g_mutex_lock (&mux->lock);
-          if (mux->trunk_error == NULL)
-            mux->trunk_error = g_steal_pointer (&error);
-          g_mutex_unlock (&mux->lock);
-          wake_all (mux);
+          fail_all (mux, error);
           break;
         }
       g_mutex_lock (&mux->lock);
@@ -119,7 +122,7 @@ ew_link_mux_unref (EwLinkMux *mux)
   g_thread_join (mux->reader);
   g_assert (mux->branches->len == 0);
   g_ptr_array_unref (mux->branches);
-  g_clear_error (&mux->trunk_error);
+  g_clear_error (&mux->failure);
   g_mutex_clear (&mux->lock);
   g_object_unref (mux->trunk);
   g_free (mux);
@@ -141,6 +144,8 @@ ew_link_mux_open_branch (EwLinkMux *mux)
 
   branch->mux = ew_link_mux_ref (mux);
   g_mutex_lock (&mux->lock);
+  if (mux->failure != NULL)
+    branch->trunk_error = g_error_copy (mux->failure);
   g_ptr_array_add (mux->branches, branch);
   g_mutex_unlock (&mux->lock);
   return EW_LINK (branch);
@@ -208,14 +213,11 @@ ew_mux_link_receive (EwLink        *link,
           ok = TRUE;
           break;
         }
-      g_mutex_lock (&self->mux->lock);
-      if (self->mux->trunk_error != NULL)
+      if (self->trunk_error != NULL)
         {
-          g_propagate_error (error, g_error_copy (self->mux->trunk_error));
-          g_mutex_unlock (&self->mux->lock);
+          g_propagate_error (error, g_error_copy (self->trunk_error));
           break;
         }
-      g_mutex_unlock (&self->mux->lock);
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         break;
       if (g_get_monotonic_time () >= deadline)
@@ -267,6 +269,7 @@ ew_mux_link_finalize (GObject *object)
   detach (self);
   g_queue_clear_full (&self->frames, g_free);
   g_free (self->filters);
+  g_clear_error (&self->trunk_error);
   g_clear_pointer (&self->mux, ew_link_mux_unref);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->arrived);
