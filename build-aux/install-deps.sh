@@ -5,7 +5,8 @@ set -eu
 
 packages="meson ninja-build pkg-config gcc gettext libglib2.0-dev libglib2.0-bin
   libgtk-4-dev libadwaita-1-dev libxml2-dev libjson-glib-dev desktop-file-utils
-  appstream dbus adwaita-icon-theme libusb-1.0-0-dev"
+  appstream dbus adwaita-icon-theme libusb-1.0-0-dev
+  libsqlite3-dev"
 if [ "${1:-}" = "--test" ]; then
   packages="$packages xvfb xauth libxml2-utils python3
     umockdev libumockdev-dev tshark"

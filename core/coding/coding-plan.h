@@ -1,0 +1,82 @@
+/* coding-plan.h — requested feature states turned into byte changes,
+ * grouped by module and DID, before anything touches the car.
+ *
+ * Refused with a clear error, changing nothing: an unknown feature or
+ * state, a feature that is not switchable here (not fitted, needs
+ * programming, unreadable), two requests for the same coding item with
+ * different values. Only the bits in an item's mask change; a checksum
+ * or CRC the family declares for the DID is recomputed.
+ */
+#pragma once
+
+#include "coding/catalogue.h"
+
+G_BEGIN_DECLS
+
+#define EW_CODING_ERROR (ew_coding_error_quark ())
+
+typedef enum {
+  EW_CODING_ERROR_UNKNOWN_FEATURE,
+  EW_CODING_ERROR_UNKNOWN_STATE,
+  EW_CODING_ERROR_NOT_SWITCHABLE,
+  EW_CODING_ERROR_CONFLICT,
+  EW_CODING_ERROR_NOTHING_TO_DO,      /* every feature is already in the state asked */
+  EW_CODING_ERROR_PROVENANCE,         /* illustrative data on a real car; community
+                                         data not acknowledged */
+  EW_CODING_ERROR_PRECONDITION,       /* session, security or battery refused */
+  EW_CODING_ERROR_VERIFY,             /* read-back differs from what was written */
+  EW_CODING_ERROR_ROLLED_BACK,        /* failed; every module restored and verified */
+  EW_CODING_ERROR_ROLLBACK_FAILED,    /* failed, and restoring failed too: attention */
+} EwCodingError;
+
+GQuark ew_coding_error_quark (void);
+
+typedef struct {
+  const char *feature_id;
+  const char *state;                  /* an EwFeatureState name: "on", "off", "3s" */
+} EwFeatureRequest;
+
+/* One feature's change, for the review and the job sheet. */
+typedef struct {
+  const EwFeature      *feature;
+  const EwFeatureState *from;         /* nullable: the old value matched no state */
+  const EwFeatureState *to;
+} EwCodingPlanLine;
+
+/* One DID of one module. */
+typedef struct {
+  const EwModule    *module;
+  const EwCodingDid *did;
+  GBytes            *before;
+  GBytes            *after;
+} EwCodingChange;
+
+typedef struct {
+  EwFamily  *family;
+  char      *vin;                     /* nullable */
+  gboolean   is_simulated;            /* the car said so */
+  GPtrArray *lines;                   /* EwCodingPlanLine, in request order */
+  GPtrArray *changes;                 /* EwCodingChange, module by module */
+  char      *summary;                 /* "Cornering lights: off → on; …" */
+} EwCodingPlan;
+
+/* Splits "FEATURE=STATE". */
+gboolean      ew_feature_request_parse (const char        *text,
+                                        char             **feature_id,
+                                        char             **state,
+                                        GError           **error);
+
+/* transfer full */
+EwCodingPlan *ew_coding_plan_new       (EwFeatureCatalogue *catalogue,
+                                        const EwFeatureRequest *requests,
+                                        guint               n_requests,
+                                        GError            **error);
+void          ew_coding_plan_free      (EwCodingPlan       *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwCodingPlan, ew_coding_plan_free)
+
+/* The checksum algorithms a family may declare for a coding DID. */
+void          ew_coding_checksum_apply (const EwCodingDid *did,
+                                        guint8            *bytes,
+                                        gsize              length_bytes);
+
+G_END_DECLS
