@@ -459,46 +459,10 @@ struct _ScanJob {
 };
 
 static void
-scan_module_copy_free (EwScanModule *m)
-{
-  g_free (m->vin);
-  g_free (m->part_number);
-  g_free (m->software_version);
-  g_free (m->hardware_version);
-  g_free (m->serial_number);
-  g_free (m->supplier);
-  g_free (m->programming_date);
-  g_free (m->error_message);
-  g_free (m);
-}
-
-/* The engine's module lives on in its worker; the main thread gets a copy. */
-static EwScanModule *
-scan_module_copy (const EwScanModule *m)
-{
-  EwScanModule *copy = g_new0 (EwScanModule, 1);
-
-  copy->module = m->module;
-  copy->state = m->state;
-  copy->vin = g_strdup (m->vin);
-  copy->part_number = g_strdup (m->part_number);
-  copy->software_version = g_strdup (m->software_version);
-  copy->hardware_version = g_strdup (m->hardware_version);
-  copy->serial_number = g_strdup (m->serial_number);
-  copy->supplier = g_strdup (m->supplier);
-  copy->programming_date = g_strdup (m->programming_date);
-  copy->active_session = m->active_session;
-  copy->is_simulated = m->is_simulated;
-  copy->error_message = g_strdup (m->error_message);
-  copy->duration_ms = m->duration_ms;
-  return copy;
-}
-
-static void
 scan_update_free (ScanUpdate *update)
 {
   g_clear_pointer (&update->family, ew_family_unref);
-  g_clear_pointer (&update->module, scan_module_copy_free);
+  g_clear_pointer (&update->module, ew_scan_module_free);
   g_free (update);
 }
 
@@ -620,7 +584,7 @@ on_scan_progress (const EwScanModule *module,
   ScanUpdate *update = g_new0 (ScanUpdate, 1);
 
   update->kind = SCAN_UPDATE_MODULE;
-  update->module = scan_module_copy (module);
+  update->module = ew_scan_module_copy (module);
   update->n_done = n_done;
   update->n_total = n_total;
   push_update (user_data, update);

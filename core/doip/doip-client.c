@@ -13,141 +13,12 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "link/wait-queue.h"
+
 /* The largest payload we take from an entity: diagnostic responses carry
  * at most a few MiB (uploads); more means a broken stream. */
 #define CLIENT_MAX_PAYLOAD (64u * 1024 * 1024)
 
-/* ---- wait queue: one thread fills, others wait with deadlines ---- */
-
-typedef struct {
-  GMutex          lock;
-  GCond           cond;
-  GQueue          items;
-  GDestroyNotify  free_item;
-  gboolean        is_closed;
-} WaitQueue;
-
-typedef enum {
-  POP_OK,
-  POP_TIMEOUT,
-  POP_CANCELLED,
-  POP_CLOSED,
-} PopResult;
-
-static WaitQueue *
-wait_queue_new (GDestroyNotify free_item)
-{
-  WaitQueue *q = g_new0 (WaitQueue, 1);
-
-  g_mutex_init (&q->lock);
-  g_cond_init (&q->cond);
-  g_queue_init (&q->items);
-  q->free_item = free_item;
-  return q;
-}
-
-static void
-wait_queue_free (WaitQueue *q)
-{
-  g_queue_clear_full (&q->items, q->free_item);
-  g_cond_clear (&q->cond);
-  g_mutex_clear (&q->lock);
-  g_free (q);
-}
-
-static void
-wait_queue_push (WaitQueue *q,
-                 gpointer   item)
-{
-  g_mutex_lock (&q->lock);
-  if (q->is_closed)
-    q->free_item (item);
-  else
-    g_queue_push_tail (&q->items, item);
-  g_cond_broadcast (&q->cond);
-  g_mutex_unlock (&q->lock);
-}
-
-static void
-wait_queue_close (WaitQueue *q)
-{
-  g_mutex_lock (&q->lock);
-  q->is_closed = TRUE;
-  g_cond_broadcast (&q->cond);
-  g_mutex_unlock (&q->lock);
-}
-
-static void
-wait_queue_flush (WaitQueue *q)
-{
-  g_mutex_lock (&q->lock);
-  g_queue_clear_full (&q->items, q->free_item);
-  g_queue_init (&q->items);
-  g_mutex_unlock (&q->lock);
-}
-
-static void
-wait_queue_wake (GCancellable *cancellable,
-                 WaitQueue    *q)
-{
-  g_mutex_lock (&q->lock);
-  g_cond_broadcast (&q->cond);
-  g_mutex_unlock (&q->lock);
-}
-
-static PopResult
-wait_queue_pop (WaitQueue     *q,
-                gint64         deadline_us,
-                GCancellable  *cancellable,
-                gpointer      *item)
-{
-  gulong handler = 0;
-  PopResult result;
-
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (wait_queue_wake), q, NULL);
-
-  g_mutex_lock (&q->lock);
-  for (;;)
-    {
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result = POP_CANCELLED;
-          break;
-        }
-      if (!g_queue_is_empty (&q->items))
-        {
-          *item = g_queue_pop_head (&q->items);
-          result = POP_OK;
-          break;
-        }
-      if (q->is_closed)
-        {
-          result = POP_CLOSED;
-          break;
-        }
-      if (g_get_monotonic_time () >= deadline_us)
-        {
-          result = POP_TIMEOUT;
-          break;
-        }
-      if (deadline_us == G_MAXINT64)
-        g_cond_wait (&q->cond, &q->lock);
-      else
-        g_cond_wait_until (&q->cond, &q->lock, deadline_us);
-    }
-  g_mutex_unlock (&q->lock);
-
-  if (handler != 0)
-    g_cancellable_disconnect (cancellable, handler);
-  return result;
-}
-
-static gint64
-deadline_after (gint timeout_ms)
-{
-  return timeout_ms < 0 ? G_MAXINT64 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-}
 
 /* ---- URI ---- */
 
@@ -489,8 +360,8 @@ struct _EwDoipClient {
   GCancellable   *reader_cancellable;
 
   GMutex          lock;              /* guards the fields below */
-  GHashTable     *diag_queues;       /* source address → WaitQueue of GBytes */
-  WaitQueue      *responses;         /* Response */
+  GHashTable     *diag_queues;       /* source address → EwWaitQueue of GBytes */
+  EwWaitQueue      *responses;         /* Response */
   gboolean        is_closed;
   char           *close_reason;
   gboolean        is_activated;
@@ -509,8 +380,8 @@ ew_doip_client_init (EwDoipClient *self)
   g_mutex_init (&self->write_lock);
   g_mutex_init (&self->request_lock);
   g_mutex_init (&self->lock);
-  self->diag_queues = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) wait_queue_free);
-  self->responses = wait_queue_new ((GDestroyNotify) response_free);
+  self->diag_queues = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ew_wait_queue_free);
+  self->responses = ew_wait_queue_new ((GDestroyNotify) response_free);
 }
 
 static void
@@ -522,7 +393,7 @@ ew_doip_client_finalize (GObject *object)
   g_clear_object (&self->socket);
   g_clear_object (&self->reader_cancellable);
   g_hash_table_unref (self->diag_queues);
-  wait_queue_free (self->responses);
+  ew_wait_queue_free (self->responses);
   g_free (self->host);
   g_free (self->peer_name);
   g_free (self->close_reason);
@@ -666,24 +537,24 @@ mark_closed (EwDoipClient *self,
     }
   g_hash_table_iter_init (&iter, self->diag_queues);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    wait_queue_close (value);
-  wait_queue_close (self->responses);
+    ew_wait_queue_close (value);
+  ew_wait_queue_close (self->responses);
   g_mutex_unlock (&self->lock);
 }
 
-static WaitQueue *
+static EwWaitQueue *
 diag_queue (EwDoipClient *self,
             guint16       source_address)
 {
-  WaitQueue *q;
+  EwWaitQueue *q;
 
   g_mutex_lock (&self->lock);
   q = g_hash_table_lookup (self->diag_queues, GUINT_TO_POINTER (source_address));
   if (q == NULL)
     {
-      q = wait_queue_new ((GDestroyNotify) g_bytes_unref);
+      q = ew_wait_queue_new ((GDestroyNotify) g_bytes_unref);
       if (self->is_closed)
-        q->is_closed = TRUE;
+        ew_wait_queue_close (q);
       g_hash_table_insert (self->diag_queues, GUINT_TO_POINTER (source_address), q);
     }
   g_mutex_unlock (&self->lock);
@@ -727,7 +598,7 @@ dispatch (EwDoipClient  *self,
           g_debug ("DoIP: ignoring a diagnostic message from 0x%04X to 0x%04X, not to us (0x%04X)",
                    sa, ta, self->source_address);
         else
-          wait_queue_push (diag_queue (self, sa), g_bytes_new (data, length));
+          ew_wait_queue_push (diag_queue (self, sa), g_bytes_new (data, length));
         ew_doip_message_free (message);
         break;
       }
@@ -757,7 +628,7 @@ dispatch (EwDoipClient  *self,
         Response *r = g_new0 (Response, 1);
 
         r->message = message;
-        wait_queue_push (self->responses, r);
+        ew_wait_queue_push (self->responses, r);
         break;
       }
     default:
@@ -971,25 +842,25 @@ wait_response (EwDoipClient  *self,
                GCancellable  *cancellable,
                GError       **error)
 {
-  gint64 deadline = deadline_after (timeout_ms);
+  gint64 deadline = ew_wait_deadline_after (timeout_ms);
 
   for (;;)
     {
       Response *r = NULL;
       EwDoipMessage *message;
 
-      switch (wait_queue_pop (self->responses, deadline, cancellable, (gpointer *) &r))
+      switch (ew_wait_queue_pop (self->responses, deadline, cancellable, (gpointer *) &r))
         {
-        case POP_OK:
+        case EW_WAIT_OK:
           break;
-        case POP_TIMEOUT:
+        case EW_WAIT_TIMEOUT:
           g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_TIMEOUT,
                        "DoIP %s: no answer from %s within %u ms", what, self->peer_name, timeout_ms);
           return NULL;
-        case POP_CANCELLED:
+        case EW_WAIT_CANCELLED:
           g_cancellable_set_error_if_cancelled (cancellable, error);
           return NULL;
-        case POP_CLOSED:
+        case EW_WAIT_CLOSED:
         default:
           set_closed_error (self, error);
           g_prefix_error (error, "DoIP %s: ", what);
@@ -1101,7 +972,7 @@ ew_doip_client_activate_routing (EwDoipClient                     *self,
   bytes = ew_doip_encode_routing_activation_request (self->protocol_version, &request);
 
   g_mutex_lock (&self->request_lock);
-  wait_queue_flush (self->responses);
+  ew_wait_queue_flush (self->responses);
   if (write_message (self, bytes, cancellable, error))
     answer = wait_response (self, "routing activation", EW_DOIP_ROUTING_ACTIVATION_RESPONSE,
                             EW_DOIP_ROUTING_ACTIVATION_RESPONSE, EW_DOIP_CTRL_TIMEOUT_MS,
@@ -1184,7 +1055,7 @@ ew_doip_client_send_diagnostic (EwDoipClient  *self,
   bytes = ew_doip_encode_diagnostic_message (self->protocol_version, self->source_address,
                                              target_address, data, length);
   g_mutex_lock (&self->request_lock);
-  wait_queue_flush (self->responses);
+  ew_wait_queue_flush (self->responses);
   if (write_message (self, bytes, cancellable, error))
     answer = wait_response (self, "diagnostic message", EW_DOIP_DIAGNOSTIC_MESSAGE_ACK,
                             EW_DOIP_DIAGNOSTIC_MESSAGE_NACK, self->ack_timeout_ms, cancellable, error);
@@ -1221,20 +1092,20 @@ ew_doip_client_receive_diagnostic (EwDoipClient  *self,
       return NULL;
     }
 
-  switch (wait_queue_pop (diag_queue (self, target_address), deadline_after (timeout_ms),
+  switch (ew_wait_queue_pop (diag_queue (self, target_address), ew_wait_deadline_after (timeout_ms),
                           cancellable, (gpointer *) &message))
     {
-    case POP_OK:
+    case EW_WAIT_OK:
       return message;
-    case POP_TIMEOUT:
+    case EW_WAIT_TIMEOUT:
       g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_TIMEOUT,
                    "DoIP: no diagnostic message from 0x%04X at %s within %d ms",
                    target_address, self->peer_name, timeout_ms);
       return NULL;
-    case POP_CANCELLED:
+    case EW_WAIT_CANCELLED:
       g_cancellable_set_error_if_cancelled (cancellable, error);
       return NULL;
-    case POP_CLOSED:
+    case EW_WAIT_CLOSED:
     default:
       set_closed_error (self, error);
       return NULL;

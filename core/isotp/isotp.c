@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "link/wait-queue.h"
+
 G_DEFINE_QUARK (ew-isotp-error-quark, ew_isotp_error)
 
 /* ISO 15765-2:2016 9.6.1 protocol control information types */
@@ -38,23 +40,6 @@ enum {
 #define CAN_DL 8                 /* classic CAN: TX_DL = RX_DL = 8 */
 #define FF_DL_12BIT_MAX 4095
 
-/* A queue one thread fills and others wait on, with deadlines, closing
- * and cancellation. */
-typedef struct {
-  GMutex          lock;
-  GCond           cond;
-  GQueue          items;
-  GDestroyNotify  free_item;
-  gboolean        is_closed;
-} WaitQueue;
-
-typedef enum {
-  POP_OK,
-  POP_TIMEOUT,
-  POP_CANCELLED,
-  POP_CLOSED,
-} PopResult;
-
 typedef struct {
   GBytes *message;   /* or */
   GError *error;
@@ -70,8 +55,8 @@ struct _EwIsotpChannel {
 
   GMutex         send_lock;        /* one message out at a time */
   gint           is_sending;       /* atomic: route FC frames to fc_queue */
-  WaitQueue      fc_queue;         /* EwCanFrame * */
-  WaitQueue      rx_queue;         /* RxItem * */
+  EwWaitQueue   *fc_queue;         /* EwCanFrame * */
+  EwWaitQueue   *rx_queue;         /* RxItem * */
 
   GThread       *reader;
   GCancellable  *reader_cancellable;
@@ -89,115 +74,6 @@ static void ew_isotp_channel_iface_init (EwChannelInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (EwIsotpChannel, ew_isotp_channel, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (EW_TYPE_CHANNEL, ew_isotp_channel_iface_init))
-
-/* ---- wait queue ---- */
-
-static void
-wait_queue_init (WaitQueue      *q,
-                 GDestroyNotify  free_item)
-{
-  g_mutex_init (&q->lock);
-  g_cond_init (&q->cond);
-  g_queue_init (&q->items);
-  q->free_item = free_item;
-}
-
-static void
-wait_queue_clear (WaitQueue *q)
-{
-  g_queue_clear_full (&q->items, q->free_item);
-  g_cond_clear (&q->cond);
-  g_mutex_clear (&q->lock);
-}
-
-static void
-wait_queue_push (WaitQueue *q,
-                 gpointer   item)
-{
-  g_mutex_lock (&q->lock);
-  if (q->is_closed)
-    q->free_item (item);
-  else
-    g_queue_push_tail (&q->items, item);
-  g_cond_broadcast (&q->cond);
-  g_mutex_unlock (&q->lock);
-}
-
-static void
-wait_queue_close (WaitQueue *q)
-{
-  g_mutex_lock (&q->lock);
-  q->is_closed = TRUE;
-  g_cond_broadcast (&q->cond);
-  g_mutex_unlock (&q->lock);
-}
-
-static void
-wait_queue_flush (WaitQueue *q)
-{
-  g_mutex_lock (&q->lock);
-  g_queue_clear_full (&q->items, q->free_item);
-  g_queue_init (&q->items);
-  g_mutex_unlock (&q->lock);
-}
-
-static void
-wait_queue_wake (GCancellable *cancellable,
-                 WaitQueue    *q)
-{
-  g_mutex_lock (&q->lock);
-  g_cond_broadcast (&q->cond);
-  g_mutex_unlock (&q->lock);
-}
-
-/* Items queued before closing are still handed out. */
-static PopResult
-wait_queue_pop (WaitQueue     *q,
-                gint64         deadline_us,
-                GCancellable  *cancellable,
-                gpointer      *item)
-{
-  gulong handler = 0;
-  PopResult result;
-
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (wait_queue_wake), q, NULL);
-
-  g_mutex_lock (&q->lock);
-  for (;;)
-    {
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result = POP_CANCELLED;
-          break;
-        }
-      if (!g_queue_is_empty (&q->items))
-        {
-          *item = g_queue_pop_head (&q->items);
-          result = POP_OK;
-          break;
-        }
-      if (q->is_closed)
-        {
-          result = POP_CLOSED;
-          break;
-        }
-      if (g_get_monotonic_time () >= deadline_us)
-        {
-          result = POP_TIMEOUT;
-          break;
-        }
-      if (deadline_us == G_MAXINT64)
-        g_cond_wait (&q->cond, &q->lock);
-      else
-        g_cond_wait_until (&q->cond, &q->lock, deadline_us);
-    }
-  g_mutex_unlock (&q->lock);
-
-  if (handler != 0)
-    g_cancellable_disconnect (cancellable, handler);
-  return result;
-}
 
 static void
 rx_item_free (RxItem *item)
@@ -355,7 +231,7 @@ push_message (EwIsotpChannel *self,
   RxItem *item = g_new0 (RxItem, 1);
 
   item->message = message;
-  wait_queue_push (&self->rx_queue, item);
+  ew_wait_queue_push (self->rx_queue, item);
 }
 
 static void G_GNUC_PRINTF (3, 4)
@@ -373,7 +249,7 @@ push_error (EwIsotpChannel *self,
   va_end (args);
   item->error = g_error_new (EW_ISOTP_ERROR, code, "%s: %s", self->name, text);
   g_debug ("%s", item->error->message);
-  wait_queue_push (&self->rx_queue, item);
+  ew_wait_queue_push (self->rx_queue, item);
 }
 
 static void
@@ -383,7 +259,7 @@ push_gerror (EwIsotpChannel *self,
   RxItem *item = g_new0 (RxItem, 1);
 
   item->error = error;
-  wait_queue_push (&self->rx_queue, item);
+  ew_wait_queue_push (self->rx_queue, item);
 }
 
 static void
@@ -601,7 +477,7 @@ rx_frame (EwIsotpChannel   *self,
     case PCI_FC:
       /* 9.8.3: flow control nobody waits for is ignored */
       if (g_atomic_int_get (&self->is_sending))
-        wait_queue_push (&self->fc_queue, ew_can_frame_copy (frame));
+        ew_wait_queue_push (self->fc_queue, ew_can_frame_copy (frame));
       else
         g_debug ("%s: flow control ignored: nothing is being sent", self->name);
       break;
@@ -659,8 +535,8 @@ reader_thread (gpointer data)
     }
 
   rx_reset (self);
-  wait_queue_close (&self->rx_queue);
-  wait_queue_close (&self->fc_queue);
+  ew_wait_queue_close (self->rx_queue);
+  ew_wait_queue_close (self->fc_queue);
   return NULL;
 }
 
@@ -685,11 +561,11 @@ wait_flow_control (EwIsotpChannel  *self,
       g_autoptr(EwCanFrame) frame = NULL;
       guint8 fs;
 
-      switch (wait_queue_pop (&self->fc_queue, deadline, cancellable, (gpointer *) &frame))
+      switch (ew_wait_queue_pop (self->fc_queue, deadline, cancellable, (gpointer *) &frame))
         {
-        case POP_OK:
+        case EW_WAIT_OK:
           break;
-        case POP_TIMEOUT:
+        case EW_WAIT_TIMEOUT:
           /* 9.7: N_Bs, the sender's wait for flow control */
           g_set_error (error, EW_ISOTP_ERROR, EW_ISOTP_ERROR_TIMEOUT_BS,
                        "%s: no flow control within N_Bs = %u ms after %s (%zu of %zu bytes sent)",
@@ -697,10 +573,10 @@ wait_flow_control (EwIsotpChannel  *self,
                        sent <= CAN_DL ? "the first frame" : "a block of consecutive frames",
                        sent, length);
           return FALSE;
-        case POP_CANCELLED:
+        case EW_WAIT_CANCELLED:
           g_cancellable_set_error_if_cancelled (cancellable, error);
           return FALSE;
-        case POP_CLOSED:
+        case EW_WAIT_CLOSED:
         default:
           g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_CLOSED,
                        "%s: closed while waiting for flow control", self->name);
@@ -883,7 +759,7 @@ ew_isotp_channel_send (EwIsotpChannel  *self,
     }
   else
     {
-      wait_queue_flush (&self->fc_queue);
+      ew_wait_queue_flush (self->fc_queue);
       g_atomic_int_set (&self->is_sending, TRUE);
       ok = send_segmented (self, data, length_bytes, cancellable, error);
       g_atomic_int_set (&self->is_sending, FALSE);
@@ -905,19 +781,19 @@ ew_isotp_channel_receive (EwIsotpChannel  *self,
   g_return_val_if_fail (EW_IS_ISOTP_CHANNEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  deadline = timeout_ms < 0 ? G_MAXINT64 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  switch (wait_queue_pop (&self->rx_queue, deadline, cancellable, (gpointer *) &item))
+  deadline = ew_wait_deadline_after (timeout_ms);
+  switch (ew_wait_queue_pop (self->rx_queue, deadline, cancellable, (gpointer *) &item))
     {
-    case POP_OK:
+    case EW_WAIT_OK:
       break;
-    case POP_TIMEOUT:
+    case EW_WAIT_TIMEOUT:
       g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_TIMEOUT,
                    "%s: no message within %d ms", self->name, timeout_ms);
       return NULL;
-    case POP_CANCELLED:
+    case EW_WAIT_CANCELLED:
       g_cancellable_set_error_if_cancelled (cancellable, error);
       return NULL;
-    case POP_CLOSED:
+    case EW_WAIT_CLOSED:
     default:
       g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_CLOSED,
                    "%s is closed", self->name);
@@ -947,8 +823,8 @@ ew_isotp_channel_close (EwIsotpChannel *self)
   g_cancellable_cancel (self->reader_cancellable);
   if (self->reader != NULL)
     g_thread_join (g_steal_pointer (&self->reader));
-  wait_queue_close (&self->rx_queue);
-  wait_queue_close (&self->fc_queue);
+  ew_wait_queue_close (self->rx_queue);
+  ew_wait_queue_close (self->fc_queue);
 }
 
 static void
@@ -964,8 +840,8 @@ ew_isotp_channel_finalize (GObject *object)
   EwIsotpChannel *self = EW_ISOTP_CHANNEL (object);
 
   rx_reset (self);
-  wait_queue_clear (&self->rx_queue);
-  wait_queue_clear (&self->fc_queue);
+  ew_wait_queue_free (self->rx_queue);
+  ew_wait_queue_free (self->fc_queue);
   g_mutex_clear (&self->send_lock);
   g_clear_object (&self->reader_cancellable);
   g_clear_object (&self->link);
@@ -986,8 +862,8 @@ static void
 ew_isotp_channel_init (EwIsotpChannel *self)
 {
   g_mutex_init (&self->send_lock);
-  wait_queue_init (&self->fc_queue, (GDestroyNotify) ew_can_frame_free);
-  wait_queue_init (&self->rx_queue, (GDestroyNotify) rx_item_free);
+  self->fc_queue = ew_wait_queue_new ((GDestroyNotify) ew_can_frame_free);
+  self->rx_queue = ew_wait_queue_new ((GDestroyNotify) rx_item_free);
   self->reader_cancellable = g_cancellable_new ();
 }
 

@@ -24,8 +24,24 @@ typedef struct {
   guint               next;          /* atomic: next module to scan */
 } ScanRun;
 
-static void
-scan_module_free (EwScanModule *m)
+EwScanModule *
+ew_scan_module_copy (const EwScanModule *m)
+{
+  EwScanModule *copy = g_memdup2 (m, sizeof *m);
+
+  copy->vin = g_strdup (m->vin);
+  copy->part_number = g_strdup (m->part_number);
+  copy->software_version = g_strdup (m->software_version);
+  copy->hardware_version = g_strdup (m->hardware_version);
+  copy->serial_number = g_strdup (m->serial_number);
+  copy->supplier = g_strdup (m->supplier);
+  copy->programming_date = g_strdup (m->programming_date);
+  copy->error_message = g_strdup (m->error_message);
+  return copy;
+}
+
+void
+ew_scan_module_free (EwScanModule *m)
 {
   g_free (m->vin);
   g_free (m->part_number);
@@ -467,7 +483,7 @@ ew_scan_run (EwConnection        *connection,
 
   result = g_new0 (EwScanResult, 1);
   result->family = ew_family_ref (family);
-  result->modules = g_ptr_array_new_with_free_func ((GDestroyNotify) scan_module_free);
+  result->modules = g_ptr_array_new_with_free_func ((GDestroyNotify) ew_scan_module_free);
   result->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
   for (guint i = 0; i < family->modules->len; i++)
     {

@@ -39,6 +39,10 @@ typedef struct {
   guint              duration_ms;
 } EwScanModule;
 
+/* A module's result outlives the scan's worker in a copy. transfer full */
+EwScanModule *ew_scan_module_copy (const EwScanModule *module);
+void          ew_scan_module_free (EwScanModule       *module);
+
 typedef enum {
   EW_FINDING_VIN_MISMATCH,
   EW_FINDING_BOOTLOADER,
