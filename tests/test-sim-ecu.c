@@ -946,6 +946,258 @@ test_profile_errors (void)
   ew_test_remove_tree (dir);
 }
 
+/* ---- the option list ---- */
+
+/* The one module of the family that declares an option-list DID. */
+static const EwModule *
+option_list_module (EwFamily *fam,
+                    guint16  *did)
+{
+  const EwModule *found = NULL;
+
+  for (guint m = 0; m < fam->modules->len; m++)
+    {
+      const EwModule *module = g_ptr_array_index (fam->modules, m);
+      for (guint i = 0; i < module->identification->len; i++)
+        {
+          const EwIdentificationDid *id = g_ptr_array_index (module->identification, i);
+          if (id->role != EW_ID_ROLE_OPTION_LIST)
+            continue;
+          g_assert_null (found);
+          g_assert_cmpint (id->encoding, ==, EW_DID_ENCODING_ASCII);
+          /* a manufacturer's DID, not one of ISO 14229-1's 0xF1xx */
+          g_assert_cmpuint (id->did >> 8, !=, 0xF1);
+          found = module;
+          *did = id->did;
+        }
+    }
+  g_assert_nonnull (found);
+  return found;
+}
+
+/* What the option list of a car built with profile reads, as text. */
+static char *
+read_option_list (EwFamily     *fam,
+                  EwSimProfile *profile)
+{
+  guint16 did = 0;
+  const EwModule *module = option_list_module (fam, &did);
+  g_autoptr(EwSimEcu) ecu = ew_sim_ecu_new (fam, module, profile, NULL);
+  g_autoptr(GBytes) record = ew_sim_ecu_read_did (ecu, did);
+
+  g_assert_nonnull (record);
+  /* an empty GBytes may hold no data pointer at all */
+  if (g_bytes_get_size (record) == 0)
+    return g_strdup ("");
+  return g_strndup (g_bytes_get_data (record, NULL), g_bytes_get_size (record));
+}
+
+/* The family's option codes in its order, leaving out one code (or none). */
+static char *
+options_without (EwFamily   *fam,
+                 const char *left_out)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < fam->options->len; i++)
+    {
+      const EwOption *option = g_ptr_array_index (fam->options, i);
+      if (g_strcmp0 (option->code, left_out) == 0)
+        continue;
+      g_string_append_printf (s, "%s%s", s->len > 0 ? "," : "", option->code);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static EwSimProfile *
+profile_from_text (EwFamily   *fam,
+                   const char *text)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sim-profile-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "options.ini", NULL);
+  g_autoptr(GError) error = NULL;
+  EwSimProfile *profile;
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  profile = ew_sim_profile_load (fam, path, &error);
+  g_assert_no_error (error);
+  ew_test_remove_tree (dir);
+  return profile;
+}
+
+static void
+test_option_list_healthy (void)
+{
+  GPtrArray *families = ew_vehicle_database_get_families (db);
+
+  for (guint f = 0; f < families->len; f++)
+    {
+      EwFamily *fam = g_ptr_array_index (families, f);
+      g_autoptr(EwSimProfile) healthy = ew_sim_profile_load (fam, "healthy", NULL);
+      g_autofree char *expected = options_without (fam, NULL);
+      g_autofree char *record = read_option_list (fam, healthy);
+
+      g_test_message ("%s: %s", fam->id, record);
+      g_assert_cmpuint (fam->options->len, >, 0);
+      g_assert_cmpstr (record, ==, expected);
+      /* every code of the family is there, and nothing else */
+      {
+        g_auto(GStrv) codes = g_strsplit (record, ",", -1);
+        g_assert_cmpuint (g_strv_length (codes), ==, fam->options->len);
+        for (guint i = 0; codes[i] != NULL; i++)
+          g_assert_nonnull (ew_family_find_option (fam, codes[i]));
+      }
+    }
+}
+
+/* The record on the wire: ReadDataByIdentifier with other DIDs around it. */
+static void
+test_option_list_on_the_wire (void)
+{
+  EwFamily *fam = family ("bmw-f30");
+  guint16 did = 0;
+  const EwModule *module = option_list_module (fam, &did);
+  g_autoptr(EwSimProfile) profile = profile_from_text (fam,
+    "[profile]\ndescription=x\noptions=508;322;494\n");
+  g_autoptr(EwSimEcu) ecu = ew_sim_ecu_new (fam, module, profile, NULL);
+  /* the family's order, not the profile's */
+  g_autofree char *list = to_hex ((const guint8 *) "322,494,508", 11);
+  g_autofree char *request = g_strdup_printf ("22 %02X %02X FD 00", did >> 8, did & 0xFF);
+  g_autofree char *marker = to_hex ((const guint8 *) EW_SIM_ECU_MARKER, 16);
+  g_autofree char *answer = g_strdup_printf ("62 %02X %02X %s FD 00 %s", did >> 8, did & 0xFF,
+                                             list, marker);
+
+  ew_sim_ecu_set_clock (ecu, fake_clock, NULL);
+  ew_sim_ecu_set_sleeps (ecu, FALSE);
+  expect (ecu, request, answer);
+
+  /* only the module that holds the list answers it */
+  {
+    g_autoptr(EwSimEcu) kombi = kombi_new ();
+    g_autofree char *alone = g_strdup_printf ("22 %02X %02X", did >> 8, did & 0xFF);
+    g_assert_cmpstr (module->id, !=, "kombi");
+    expect (kombi, alone, "7F 22 31");
+  }
+}
+
+static void
+test_option_list_absent (void)
+{
+  GPtrArray *families = ew_vehicle_database_get_families (db);
+
+  for (guint f = 0; f < families->len; f++)
+    {
+      EwFamily *fam = g_ptr_array_index (families, f);
+      const EwOption *last = g_ptr_array_index (fam->options, fam->options->len - 1);
+      const EwOption *first = g_ptr_array_index (fam->options, 0);
+      g_autofree char *text = g_strdup_printf ("[profile]\ndescription=x\noptions-absent=%s\n",
+                                               last->code);
+      g_autoptr(EwSimProfile) profile = profile_from_text (fam, text);
+      g_autofree char *expected = options_without (fam, last->code);
+      g_autofree char *record = read_option_list (fam, profile);
+
+      g_assert_false (ew_sim_profile_option_is_fitted (profile, last->code));
+      g_assert_cmpstr (record, ==, expected);
+      g_assert_false (g_str_has_suffix (record, ","));
+
+      /* no option at all: an empty record, still a positive answer */
+      {
+        g_autoptr(EwSimProfile) bare = profile_from_text (fam, "[profile]\ndescription=x\noptions=\n");
+        g_autofree char *empty = read_option_list (fam, bare);
+        g_assert_cmpstr (empty, ==, "");
+      }
+      /* a single option: no separator */
+      {
+        g_autofree char *one = g_strdup_printf ("[profile]\ndescription=x\noptions=%s\n", first->code);
+        g_autoptr(EwSimProfile) single = profile_from_text (fam, one);
+        g_autofree char *only = read_option_list (fam, single);
+        g_assert_cmpstr (only, ==, first->code);
+      }
+    }
+}
+
+/* A used seat module fitted but the car not coded for it: the module
+ * answers, the car's option list does not name seat heating. */
+static void
+test_option_list_used_heated_seat (void)
+{
+  GPtrArray *families = ew_vehicle_database_get_families (db);
+  guint n_checked = 0;
+
+  for (guint f = 0; f < families->len; f++)
+    {
+      EwFamily *fam = g_ptr_array_index (families, f);
+      g_autoptr(EwSimProfile) used = ew_sim_profile_load (fam, "used-heated-seat", NULL);
+      const EwOption *heating = NULL;
+      const EwModule *seat = NULL;
+      g_autofree char *expected = NULL;
+      g_autofree char *record = NULL;
+
+      g_assert_nonnull (used);
+      for (guint i = 0; i < fam->options->len && heating == NULL; i++)
+        {
+          const EwOption *option = g_ptr_array_index (fam->options, i);
+          if (g_str_has_prefix (option->name, "Seat heating"))
+            heating = option;
+        }
+      for (guint m = 0; m < fam->modules->len && seat == NULL; m++)
+        if (((EwModule *) g_ptr_array_index (fam->modules, m))->kind == EW_MODULE_SEAT)
+          seat = g_ptr_array_index (fam->modules, m);
+      if (heating == NULL || seat == NULL)
+        continue;
+
+      g_assert_true (ew_sim_profile_module_is_present (used, seat->id));
+      {
+        g_autoptr(EwSimEcu) ecu = ew_sim_ecu_new (fam, seat, used, NULL);
+        g_autoptr(GBytes) marker = ew_sim_ecu_read_did (ecu, 0xFD00);
+        g_assert_nonnull (marker);
+      }
+      expected = options_without (fam, heating->code);
+      record = read_option_list (fam, used);
+      g_test_message ("%s: seat heating %s left out: %s", fam->id, heating->code, record);
+      g_assert_cmpstr (record, ==, expected);
+      n_checked++;
+    }
+  g_assert_cmpuint (n_checked, >, 0);
+}
+
+/* The list is data of the application: a module in its bootloader
+ * does not know it. */
+static void
+test_option_list_bootloader (void)
+{
+  GPtrArray *families = ew_vehicle_database_get_families (db);
+  guint n_checked = 0;
+
+  for (guint f = 0; f < families->len; f++)
+    {
+      EwFamily *fam = g_ptr_array_index (families, f);
+      guint16 did = 0;
+      const EwModule *module = option_list_module (fam, &did);
+      g_autofree char *text = NULL;
+      g_autoptr(EwSimProfile) profile = NULL;
+      g_autoptr(EwSimEcu) ecu = NULL;
+      g_autofree char *request = NULL;
+
+      /* only a module with a flash layout has a bootloader to sit in */
+      if (module->flash == NULL)
+        continue;
+      text = g_strdup_printf ("[profile]\ndescription=x\n\n[module:%s]\nbootloader=true\n", module->id);
+      profile = profile_from_text (fam, text);
+      ecu = ew_sim_ecu_new (fam, module, profile, NULL);
+      request = g_strdup_printf ("22 %02X %02X", did >> 8, did & 0xFF);
+      ew_sim_ecu_set_clock (ecu, fake_clock, NULL);
+      ew_sim_ecu_set_sleeps (ecu, FALSE);
+      g_assert_true (ew_sim_ecu_is_in_bootloader (ecu));
+      g_assert_null (ew_sim_ecu_read_did (ecu, did));
+      expect (ecu, request, "7F 22 31");
+      /* its identification still answers */
+      g_assert_nonnull (ew_sim_ecu_read_did (ecu, 0xFD00));
+      n_checked++;
+    }
+  g_assert_cmpuint (n_checked, >, 0);
+}
+
 static void
 test_state_round_trip (void)
 {
@@ -1023,6 +1275,11 @@ main (int argc, char **argv)
   g_test_add_func ("/sim-ecu/profile-scenarios", test_profile_scenarios);
   g_test_add_func ("/sim-ecu/profile-errors", test_profile_errors);
   g_test_add_func ("/sim-ecu/state-round-trip", test_state_round_trip);
+  g_test_add_func ("/sim-ecu/option-list/healthy", test_option_list_healthy);
+  g_test_add_func ("/sim-ecu/option-list/on-the-wire", test_option_list_on_the_wire);
+  g_test_add_func ("/sim-ecu/option-list/absent", test_option_list_absent);
+  g_test_add_func ("/sim-ecu/option-list/used-heated-seat", test_option_list_used_heated_seat);
+  g_test_add_func ("/sim-ecu/option-list/bootloader", test_option_list_bootloader);
   ret = g_test_run ();
   ew_vehicle_database_free (db);
   return ret;

@@ -411,6 +411,166 @@ test_lookups (void)
   g_assert_cmpstr (f->id, ==, "demo-coupe");
 }
 
+/* ---- the option list ----------------------------------------------------- */
+
+/* The good fixture with one text replaced, loaded from memory. */
+static EwFamily *
+load_demo_with (EwFamilyLoader *loader,
+                const char     *old_text,
+                const char     *new_text,
+                GError        **error)
+{
+  g_autofree char *text = read_fixture ("good", "demo-coupe.xml");
+  g_autoptr(GString) s = g_string_new (text);
+
+  g_assert_cmpuint (g_string_replace (s, old_text, new_text, 1), ==, 1);
+  return ew_family_loader_load_memory (loader, "demo-coupe.xml", s->str, s->len, error);
+}
+
+#define BODY_IDENTIFICATION "<identification><did id=\"0xF190\" role=\"vin\" length=\"17\"/></identification>"
+
+static void
+expect_invalid (EwFamilyLoader *loader,
+                const char     *new_identification,
+                const char     *substrings[3])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwFamily) f = load_demo_with (loader, BODY_IDENTIFICATION, new_identification, &error);
+
+  g_assert_null (f);
+  g_assert_error (error, EW_VEHICLE_ERROR, EW_VEHICLE_ERROR_INVALID);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "demo-coupe.xml:"));
+  for (guint i = 0; i < 3 && substrings[i] != NULL; i++)
+    if (strstr (error->message, substrings[i]) == NULL)
+      g_error ("expected “%s” in “%s”", substrings[i], error->message);
+}
+
+static void
+test_option_list_role (void)
+{
+  g_autofree char *schema = schema_path ();
+  g_autoptr(EwFamilyLoader) loader = ew_family_loader_new (schema, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwFamily) f = NULL;
+  const EwIdentificationDid *did;
+
+  g_assert_nonnull (loader);
+
+  /* ASCII, variable length: accepted, with or without the encoding written */
+  f = load_demo_with (loader, BODY_IDENTIFICATION,
+                      "<identification><did id=\"0xF190\" role=\"vin\" length=\"17\"/>"
+                      "<did id=\"0x3F1C\" role=\"option-list\" name=\"Vehicle order\"/></identification>",
+                      &error);
+  g_assert_no_error (error);
+  did = g_ptr_array_index (ew_family_find_module (f, "body")->identification, 1);
+  g_assert_cmpuint (did->did, ==, 0x3F1C);
+  g_assert_cmpint (did->role, ==, EW_ID_ROLE_OPTION_LIST);
+  g_assert_cmpint (did->encoding, ==, EW_DID_ENCODING_ASCII);
+  g_assert_cmpuint (did->length_bytes, ==, 0);
+  g_assert_cmpstr (did->name, ==, "Vehicle order");
+  g_assert_cmpstr (ew_identification_role_to_string (did->role), ==, "option-list");
+  g_assert_cmpstr (ew_identification_role_to_string (EW_ID_ROLE_OTHER), ==, "other");
+  g_assert_cmpstr (ew_identification_role_to_string (EW_ID_ROLE_SIMULATION_MARKER), ==, "simulation-marker");
+  g_clear_pointer (&f, ew_family_unref);
+  f = load_demo_with (loader, BODY_IDENTIFICATION,
+                      "<identification><did id=\"0x3F1C\" role=\"option-list\" encoding=\"ascii\"/></identification>",
+                      &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (((EwIdentificationDid *) g_ptr_array_index (ew_family_find_module (f, "body")->identification, 0))->role,
+                   ==, EW_ID_ROLE_OPTION_LIST);
+
+  /* another encoding, a fixed length, a second list: refused, saying why */
+  expect_invalid (loader,
+                  "<identification><did id=\"0x3F1C\" role=\"option-list\" encoding=\"hex\"/></identification>",
+                  (const char *[3]) { "0x3F1C", "'body'", "'ascii'" });
+  expect_invalid (loader,
+                  "<identification><did id=\"0x3F1C\" role=\"option-list\" encoding=\"bcd\"/></identification>",
+                  (const char *[3]) { "option-list", "'bcd'", NULL });
+  expect_invalid (loader,
+                  "<identification><did id=\"0x3F1C\" role=\"option-list\" length=\"16\"/></identification>",
+                  (const char *[3]) { "0x3F1C", "variable length", NULL });
+  expect_invalid (loader,
+                  "<identification><did id=\"0x3F1C\" role=\"option-list\"/>"
+                  "<did id=\"0x3F1D\" role=\"option-list\"/></identification>",
+                  (const char *[3]) { "0x3F1D", "0x3F1C", "at most one" });
+}
+
+/* Option codes travel joined by commas, so none may hold one. */
+static void
+test_option_code_separators (void)
+{
+  g_autofree char *schema = schema_path ();
+  g_autoptr(EwFamilyLoader) loader = ew_family_loader_new (schema, NULL);
+  static const char * const bad_codes[] = {
+    "<option code=\"NAV,TMC\"", "<option code=\"NAV TMC\"", "<option code=\" NAV\"",
+  };
+
+  g_assert_nonnull (loader);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_codes); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(EwFamily) f = load_demo_with (loader, "<option code=\"NAV\"", bad_codes[i], &error);
+
+      g_assert_null (f);
+      g_assert_nonnull (error);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_error_matches (error, EW_VEHICLE_ERROR, EW_VEHICLE_ERROR_SCHEMA) ||
+                     g_error_matches (error, EW_VEHICLE_ERROR, EW_VEHICLE_ERROR_INVALID));
+      g_assert_true (g_str_has_prefix (error->message, "demo-coupe.xml:13:"));
+      g_assert_nonnull (strstr (error->message, "element 'option'"));
+    }
+}
+
+/* Each shipped family names its fitted options in exactly one module,
+ * under a manufacturer's DID, and every option code fits the record. */
+static void
+test_option_list_shipped (void)
+{
+  g_autofree char *dir = ew_data_path ("vehicles");
+  g_autofree char *schema = schema_path ();
+  g_autoptr(EwVehicleDatabase) db = ew_vehicle_database_new (schema);
+  GPtrArray *families;
+
+  ew_vehicle_database_add_dir (db, dir);
+  g_assert_cmpuint (ew_vehicle_database_get_errors (db)->len, ==, 0);
+  families = ew_vehicle_database_get_families (db);
+  g_assert_cmpuint (families->len, >, 0);
+  for (guint f = 0; f < families->len; f++)
+    {
+      const EwFamily *fam = g_ptr_array_index (families, f);
+      guint n = 0;
+
+      for (guint m = 0; m < fam->modules->len; m++)
+        {
+          const EwModule *module = g_ptr_array_index (fam->modules, m);
+          for (guint i = 0; i < module->identification->len; i++)
+            {
+              const EwIdentificationDid *did = g_ptr_array_index (module->identification, i);
+              if (did->role != EW_ID_ROLE_OPTION_LIST)
+                continue;
+              g_test_message ("%s: option list in '%s', DID 0x%04X", fam->id, module->id, did->did);
+              g_assert_cmpint (did->encoding, ==, EW_DID_ENCODING_ASCII);
+              g_assert_cmpuint (did->length_bytes, ==, 0);
+              g_assert_nonnull (did->name);
+              /* ISO 14229-1 Annex C: vehicleManufacturerSpecific */
+              g_assert_cmpuint (did->did, >=, 0x0100);
+              g_assert_cmpuint (did->did, <=, 0xA5FF);
+              g_assert_false (module->is_optional);
+              g_assert_cmpint (module->provenance.provenance, ==, EW_PROVENANCE_ILLUSTRATIVE);
+              n++;
+            }
+        }
+      g_assert_cmpuint (n, ==, 1);
+      for (guint i = 0; i < fam->options->len; i++)
+        {
+          const EwOption *option = g_ptr_array_index (fam->options, i);
+          g_assert_cmpuint (strlen (option->code), >, 0);
+          g_assert_null (strpbrk (option->code, ", \t\r\n"));
+        }
+    }
+}
+
 /* ---- the malformed corpus ------------------------------------------------ */
 
 typedef struct {
@@ -793,6 +953,9 @@ main (int argc, char **argv)
   g_test_add_func ("/vehicle-db/override", test_override);
   g_test_add_func ("/vehicle-db/default-dirs", test_default_dirs);
   g_test_add_func ("/vehicle-db/parallel-order", test_parallel_order);
+  g_test_add_func ("/vehicle-db/option-list-role", test_option_list_role);
+  g_test_add_func ("/vehicle-db/option-code-separators", test_option_code_separators);
+  g_test_add_func ("/vehicle-db/option-list-shipped", test_option_list_shipped);
 
   return g_test_run ();
 }

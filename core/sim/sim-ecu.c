@@ -410,6 +410,27 @@ append_bcd (GByteArray *out,
     }
 }
 
+/* The fitted options in the family's order, as the option-list record: ASCII
+ * codes joined by commas, no spaces (see vehicle-family.xsd). */
+static void
+append_option_list (EwSimEcu   *ecu,
+                    GByteArray *out)
+{
+  gboolean is_first = TRUE;
+
+  for (guint i = 0; i < ecu->family->options->len; i++)
+    {
+      const EwOption *option = g_ptr_array_index (ecu->family->options, i);
+
+      if (!ew_sim_profile_option_is_fitted (ecu->profile, option->code))
+        continue;
+      if (!is_first)
+        g_byte_array_append (out, (const guint8 *) ",", 1);
+      g_byte_array_append (out, (const guint8 *) option->code, (guint) strlen (option->code));
+      is_first = FALSE;
+    }
+}
+
 static const char *
 current_software_version (EwSimEcu *ecu)
 {
@@ -450,6 +471,13 @@ append_did (EwSimEcu   *ecu,
         case EW_ID_ROLE_SIMULATION_MARKER: text = EW_SIM_ECU_MARKER; break;
         case EW_ID_ROLE_ACTIVE_SESSION:
           g_byte_array_append (out, &ecu->session, 1);
+          return TRUE;
+        case EW_ID_ROLE_OPTION_LIST:
+          /* vehicle data of the application, not the module's own
+           * identification: a bootloader does not know it */
+          if (ecu->is_in_bootloader)
+            return FALSE;
+          append_option_list (ecu, out);
           return TRUE;
         case EW_ID_ROLE_OTHER:
         default:

@@ -871,6 +871,10 @@ parse_options (Builder *b, xmlNodePtr node)
       option->name = attr_string (b, c, "name");
       if (option->code == NULL || option->name == NULL)
         return invalid (b, c, "attributes 'code' and 'name' are required");
+      /* codes travel in the comma-separated option-list record */
+      if (option->code[0] == '\0' || strpbrk (option->code, ", \t\r\n") != NULL)
+        return invalid (b, c, "option code '%s' must be non-empty, without commas or white space",
+                        option->code);
       if (!g_hash_table_insert (real->options_by_code, option->code, option))
         return key_violation (b, c, "option '%s' is listed twice (key 'OptionCode')", option->code);
     }
@@ -986,12 +990,39 @@ parse_addressing (Builder *b, EwModule *module, xmlNodePtr node)
   return TRUE;
 }
 
+/* The option list is read as text and split at commas (see the schema), so
+ * it must be ASCII of whatever length the options fitted need; one list per
+ * module, or a reader could not tell which one holds. */
+static gboolean
+check_option_list_did (Builder *b, const EwModule *module, const EwIdentificationDid *did,
+                       xmlNodePtr node)
+{
+  if (did->encoding != EW_DID_ENCODING_ASCII)
+    return invalid (b, node, "option-list DID 0x%04X in module '%s' must have encoding 'ascii' "
+                    "(option codes separated by commas), not '%s'",
+                    did->did, module->id, attr (b, node, "encoding"));
+  if (did->length_bytes != 0)
+    return invalid (b, node, "option-list DID 0x%04X in module '%s' must have variable length "
+                    "(no 'length' attribute): its length depends on the options fitted",
+                    did->did, module->id);
+  for (guint i = 0; i + 1 < module->identification->len; i++)
+    {
+      const EwIdentificationDid *other = g_ptr_array_index (module->identification, i);
+      if (other->role == EW_ID_ROLE_OPTION_LIST)
+        return invalid (b, node, "module '%s' has a second option-list DID 0x%04X "
+                        "(the first is 0x%04X); a module holds at most one",
+                        module->id, did->did, other->did);
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_module_identification (Builder *b, EwModule *module, xmlNodePtr node)
 {
   static const char * const role_names[] = {
     "vin", "part-number", "software-version", "hardware-version", "serial-number",
-    "supplier", "programming-date", "active-session", "simulation-marker", "other", NULL
+    "supplier", "programming-date", "active-session", "simulation-marker", "option-list",
+    "other", NULL
   };
   static const char * const encoding_names[] = { "ascii", "hex", "bcd", NULL };
 
@@ -1018,6 +1049,8 @@ parse_module_identification (Builder *b, EwModule *module, xmlNodePtr node)
         if (((EwIdentificationDid *) g_ptr_array_index (module->identification, i))->did == did->did)
           return invalid (b, c, "identification DID 0x%04X is listed twice in module '%s'",
                           did->did, module->id);
+      if (did->role == EW_ID_ROLE_OPTION_LIST && !check_option_list_did (b, module, did, c))
+        return FALSE;
     }
   return TRUE;
 }

@@ -342,6 +342,26 @@ ew_module_kind_to_string (EwModuleKind kind)
 }
 
 const char *
+ew_identification_role_to_string (EwIdentificationRole role)
+{
+  switch (role)
+    {
+    case EW_ID_ROLE_VIN:               return "vin";
+    case EW_ID_ROLE_PART_NUMBER:       return "part-number";
+    case EW_ID_ROLE_SOFTWARE_VERSION:  return "software-version";
+    case EW_ID_ROLE_HARDWARE_VERSION:  return "hardware-version";
+    case EW_ID_ROLE_SERIAL_NUMBER:     return "serial-number";
+    case EW_ID_ROLE_SUPPLIER:          return "supplier";
+    case EW_ID_ROLE_PROGRAMMING_DATE:  return "programming-date";
+    case EW_ID_ROLE_ACTIVE_SESSION:    return "active-session";
+    case EW_ID_ROLE_SIMULATION_MARKER: return "simulation-marker";
+    case EW_ID_ROLE_OPTION_LIST:       return "option-list";
+    case EW_ID_ROLE_OTHER:             return "other";
+    default:                           return "other";
+    }
+}
+
+const char *
 ew_job_kind_to_string (EwJobKind kind)
 {
   switch (kind)

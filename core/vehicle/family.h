@@ -99,6 +99,7 @@ typedef enum {
   EW_ID_ROLE_PROGRAMMING_DATE,
   EW_ID_ROLE_ACTIVE_SESSION,
   EW_ID_ROLE_SIMULATION_MARKER,
+  EW_ID_ROLE_OPTION_LIST,   /* fitted factory options: ASCII codes joined by ',' */
   EW_ID_ROLE_OTHER,
 } EwIdentificationRole;
 
@@ -359,6 +360,7 @@ const EwOption      *ew_family_find_option      (const EwFamily *family, const c
 const char          *ew_provenance_to_string    (EwProvenance provenance);
 const char          *ew_work_class_to_string    (EwWorkClass work_class);
 const char          *ew_module_kind_to_string   (EwModuleKind kind);
+const char          *ew_identification_role_to_string (EwIdentificationRole role);
 const char          *ew_job_kind_to_string      (EwJobKind kind);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwFamily, ew_family_unref)
