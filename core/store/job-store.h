@@ -24,17 +24,23 @@ G_BEGIN_DECLS
 typedef enum {
   EW_JOB_STORE_ERROR_OPEN,         /* the file cannot be opened or is not a job store */
   EW_JOB_STORE_ERROR_SQL,          /* SQLite failed; the message has its words */
-  EW_JOB_STORE_ERROR_NOT_FOUND,    /* no such job */
+  EW_JOB_STORE_ERROR_NOT_FOUND,    /* no such job (or backup of it) */
   EW_JOB_STORE_ERROR_TAMPERED,     /* the journal chain does not verify */
+  EW_JOB_STORE_ERROR_INVALID,      /* the call does not fit what is stored: a
+                                    * finished job set back to RUNNING, a
+                                    * second, different backup of one DID in
+                                    * one job, a backup for a finished job */
 } EwJobStoreError;
 
 GQuark ew_job_store_error_quark (void);
 
+/* What a stored job did. (EwJobKind in vehicle/family.h names the kinds
+ * of job templates; the two headers are included together.) */
 typedef enum {
   EW_JOB_KIND_CODING,
   EW_JOB_KIND_RESTORE,
   EW_JOB_KIND_PROGRAMMING,
-} EwJobKind;
+} EwJobRecordKind;
 
 typedef enum {
   EW_JOB_STATE_RUNNING,            /* started, not finished: after a crash, unfinished */
@@ -54,7 +60,7 @@ typedef enum {
 
 typedef struct {
   gint64      id;
-  EwJobKind   kind;
+  EwJobRecordKind kind;
   EwJobState  state;
   char       *vin;                 /* nullable */
   char       *family_id;           /* nullable */
@@ -92,30 +98,41 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwJobRecord, ew_job_record_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwJobBackup, ew_job_backup_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwJournalEntry, ew_journal_entry_free)
 
-const char *ew_job_kind_to_string     (EwJobKind     kind);
+/* Stable lower-case ids, as stored in the file: "coding", "rolled-back",
+ * "writing" … (not for display). */
+const char *ew_job_record_kind_to_string (EwJobRecordKind kind);
 const char *ew_job_state_to_string    (EwJobState    state);
 const char *ew_backup_state_to_string (EwBackupState state);
 
 typedef struct _EwJobStore EwJobStore;
 
 /* Opens or creates the store at path; NULL: the default,
- * $XDG_DATA_HOME/ecu-workshop/jobs.sqlite (ECU_WORKSHOP_JOB_STORE overrides). */
+ * $XDG_DATA_HOME/ecu-workshop/jobs.sqlite (ECU_WORKSHOP_JOB_STORE overrides).
+ * Missing folders are created. A file that is not a job store (or one of a
+ * newer schema) is refused with EW_JOB_STORE_ERROR_OPEN and left untouched;
+ * an older store is migrated. */
 EwJobStore *ew_job_store_open          (const char    *path,
                                         GError       **error);
 void        ew_job_store_close         (EwJobStore    *store);
 const char *ew_job_store_get_path      (EwJobStore    *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwJobStore, ew_job_store_close)
 
-/* A new job in state RUNNING; returns its id, or 0 with error set. */
+/* The path ew_job_store_open (NULL) uses. transfer full */
+char       *ew_job_store_default_path  (void);
+
+/* A new job in state RUNNING; returns its id, or 0 with error set.
+ * restores_job_id, when not 0, must name a stored job. */
 gint64      ew_job_store_begin_job     (EwJobStore    *store,
-                                        EwJobKind      kind,
+                                        EwJobRecordKind kind,
                                         const char    *vin,
                                         const char    *family_id,
                                         const char    *link_uri,
                                         const char    *summary,
                                         gint64         restores_job_id,
                                         GError       **error);
-/* Ends a job (any state but RUNNING sets its finish time). */
+/* Ends a job (any state but RUNNING sets its finish time). A finished job
+ * may move to another finished state (DONE → RESTORED) but never back to
+ * RUNNING: EW_JOB_STORE_ERROR_INVALID. */
 gboolean    ew_job_store_set_job_state (EwJobStore    *store,
                                         gint64         job_id,
                                         EwJobState     state,
@@ -124,7 +141,7 @@ gboolean    ew_job_store_set_job_state (EwJobStore    *store,
 EwJobRecord *ew_job_store_get_job      (EwJobStore    *store,
                                         gint64         job_id,
                                         GError       **error);
-/* Newest first. transfer full, element-type EwJobRecord */
+/* Newest (most recently begun) first. transfer full, element-type EwJobRecord */
 GPtrArray  *ew_job_store_list_jobs     (EwJobStore    *store,
                                         GError       **error);
 /* Jobs still RUNNING: a crash or kill interrupted them. transfer full */
@@ -132,7 +149,10 @@ GPtrArray  *ew_job_store_list_unfinished (EwJobStore  *store,
                                           GError     **error);
 
 /* Records the bytes a DID holds before the job writes after into it; on
- * disk when this returns. */
+ * disk when this returns. The job must be RUNNING. One backup per job,
+ * module and DID: adding the same bytes again is a no-op, different bytes
+ * are refused (EW_JOB_STORE_ERROR_INVALID) so that the module's original
+ * contents are never overwritten. New backups are SAVED. */
 gboolean    ew_job_store_add_backup    (EwJobStore    *store,
                                         gint64         job_id,
                                         const char    *module_id,
@@ -140,6 +160,8 @@ gboolean    ew_job_store_add_backup    (EwJobStore    *store,
                                         GBytes        *before,
                                         GBytes        *after,
                                         GError       **error);
+/* EW_JOB_STORE_ERROR_NOT_FOUND when there is no such backup. Allowed on
+ * finished jobs too (a later restore marks their backups RESTORED). */
 gboolean    ew_job_store_set_backup_state (EwJobStore    *store,
                                            gint64         job_id,
                                            const char    *module_id,
@@ -159,23 +181,29 @@ gboolean    ew_job_store_journal       (EwJobStore    *store,
                                         const char    *outcome,
                                         const char    *detail,
                                         GError       **error);
-/* job_id 0: the whole journal. transfer full, element-type EwJournalEntry */
+/* job_id 0: the whole journal. In seq order; NOT_FOUND for an unknown
+ * job. transfer full, element-type EwJournalEntry */
 GPtrArray  *ew_job_store_get_journal   (EwJobStore    *store,
                                         gint64         job_id,
                                         GError       **error);
 /* Recomputes the chain; EW_JOB_STORE_ERROR_TAMPERED names the first entry
- * (by seq) that does not verify, or says the newest entries are missing. */
+ * (by seq) that does not verify, or says the newest entries are missing.
+ * n_entries (nullable) receives how many entries verified, from the first.
+ * The chain has no secret: it finds edits made behind the store's back,
+ * not a forger who recomputes every hash and the head as well. */
 gboolean    ew_job_store_verify        (EwJobStore    *store,
                                         guint64       *n_entries,
                                         GError       **error);
 
-/* A vehicle seen in the bay; registration may be NULL. */
+/* A vehicle seen in the bay; registration may be NULL. Seeing it again
+ * updates its last-seen time, and family and registration where given. */
 gboolean    ew_job_store_note_vehicle  (EwJobStore    *store,
                                         const char    *vin,
                                         const char    *family_id,
                                         const char    *registration,
                                         GError       **error);
-/* A scan snapshot as JSON text (what `ecuw scan --json` prints). */
+/* A scan snapshot as JSON text (what `ecuw scan --json` prints), stored as
+ * given; vin and family_id may be NULL. */
 gboolean    ew_job_store_add_scan      (EwJobStore    *store,
                                         const char    *vin,
                                         const char    *family_id,
