@@ -41,7 +41,17 @@ typedef struct {
 typedef struct _EwFeatureCatalogue EwFeatureCatalogue;
 
 /* Reads the car on connection. scan (nullable) says which modules
- * answered; without it every module is asked. transfer full */
+ * answered; without it every module is asked. transfer full
+ *
+ * One thread per module asks its simulation marker, VIN and option list
+ * (the identification DIDs of those roles it declares), then, once each,
+ * every coding DID that a coding or adaptation feature lives in. With a
+ * scan, modules the scan did not find running their application
+ * (silent, failed, in the bootloader) are not asked again. A module that
+ * does not answer its first question is not asked further. An optional
+ * module that did not answer makes its features NOT_FITTED; a required
+ * one makes them UNREADABLE. Fails only on cancellation or when the
+ * connection has no family. */
 EwFeatureCatalogue    *ew_feature_catalogue_read      (EwConnection        *connection,
                                                        const EwScanResult  *scan,
                                                        GCancellable        *cancellable,
@@ -74,5 +84,12 @@ void    ew_coding_item_write (const EwCodingItem *item,
                               guint8             *did_bytes,
                               gsize               length_bytes,
                               guint64             raw);
+
+/* The provenance the engine applies to feature: the weaker of the
+ * feature's and its coding item's (illustrative <
+ * community < verified). Community data needs the technician's
+ * acknowledgement; illustrative data is written only to simulated cars. */
+EwProvenance ew_coding_feature_provenance (EwFamily        *family,
+                                          const EwFeature *feature);
 
 G_END_DECLS

@@ -60,13 +60,20 @@ typedef struct {
   char      *summary;                 /* "Cornering lights: off → on; …" */
 } EwCodingPlan;
 
-/* Splits "FEATURE=STATE". */
+/* Splits "FEATURE=STATE" (spaces around either are dropped);
+ * G_IO_ERROR_INVALID_ARGUMENT when there is no '=' or a side is empty. */
 gboolean      ew_feature_request_parse (const char        *text,
                                         char             **feature_id,
                                         char             **state,
                                         GError           **error);
 
-/* transfer full */
+/* transfer full. The same state asked twice is one request. A request
+ * for the state a feature already holds adds no line; when no request
+ * changes anything, EW_CODING_ERROR_NOTHING_TO_DO. Items of different
+ * features whose masks overlap conflict unless they agree bit for bit.
+ * changes hold the catalogue's bytes as before and those bytes with the
+ * items written (and the checksum recomputed) as after, module by module
+ * in the family's order. */
 EwCodingPlan *ew_coding_plan_new       (EwFeatureCatalogue *catalogue,
                                         const EwFeatureRequest *requests,
                                         guint               n_requests,
@@ -74,7 +81,12 @@ EwCodingPlan *ew_coding_plan_new       (EwFeatureCatalogue *catalogue,
 void          ew_coding_plan_free      (EwCodingPlan       *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwCodingPlan, ew_coding_plan_free)
 
-/* The checksum algorithms a family may declare for a coding DID. */
+/* The checksum algorithms a family may declare for a coding DID, over
+ * bytes checksum_from..checksum_to (inclusive), stored at checksum_at:
+ * sum8 (sum modulo 256), xor8, CRC-8 SAE J1850 (poly 0x1D, init 0xFF,
+ * final XOR 0xFF), CRC-16 CCITT (poly 0x1021, init 0xFFFF, no reflection
+ * or final XOR: "CCITT-FALSE"), whose two bytes are stored most
+ * significant first. A range that does not fit length_bytes is left alone. */
 void          ew_coding_checksum_apply (const EwCodingDid *did,
                                         guint8            *bytes,
                                         gsize              length_bytes);

@@ -45,11 +45,34 @@ gint64   ew_coding_apply   (EwConnection         *connection,
                             gint64               *job_id,
                             GCancellable         *cancellable,
                             GError              **error);
+/* More on ew_coding_apply:
+ *  - a provenance refusal starts no job (job_id stays 0); it is journalled
+ *    as an entry of no job (step "provenance", outcome "refused");
+ *  - a failure before the first write (preflight, backup, cancel) ends the
+ *    job ROLLED_BACK, as the car is untouched, and returns that stage's
+ *    error (EW_CODING_ERROR_PRECONDITION, the UDS error of a backup read,
+ *    G_IO_ERROR_CANCELLED);
+ *  - a backup read that differs from the plan's before bytes (the module
+ *    changed since the catalogue was read) is EW_CODING_ERROR_PRECONDITION;
+ *  - modules are written and verified one after another in the plan's
+ *    order; a rollback restores newest first, leaves alone a DID that
+ *    already holds its old bytes, and tries one fresh session and
+ *    security access for a module that lost them;
+ *  - journal steps: "acknowledge", "preflight", "battery", "backup",
+ *    "write", "verify", "cancel", "rollback", "job"; outcomes "started",
+ *    "ok", "failed", "skipped", "done", "rolled-back";
+ *  - battery voltage: the vehicle data has no role for a voltage DID yet,
+ *    so the check is journalled as skipped. */
 
 /* Writes job_id's backups back (verified) as a new restore job, which it
  * returns; the restored job is marked RESTORED. Works for finished jobs
  * (undo) and for jobs a crash left RUNNING: a DID that already holds its
- * old bytes is left alone. */
+ * old bytes is left alone (journalled "restore" "skipped"); one holding
+ * the new bytes or anything else gets the old bytes. The restore job
+ * backs up what it replaces, so it can be undone in turn. When a DID
+ * cannot be restored the others still are, the restore job ends FAILED
+ * and the error is EW_CODING_ERROR_ROLLBACK_FAILED; the job's backups
+ * stay for another try. */
 gint64   ew_coding_restore (EwConnection         *connection,
                             EwJobStore           *store,
                             gint64                job_id,
