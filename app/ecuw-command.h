@@ -48,6 +48,31 @@ gboolean ecuw_cmd_features (EcuwContext *ctx, int argc, char **argv, GError **er
 gboolean ecuw_cmd_scan     (EcuwContext *ctx, int argc, char **argv, GError **error);
 gboolean ecuw_cmd_sim      (EcuwContext *ctx, int argc, char **argv, GError **error);
 
+/* ecuw-code.c: the car's features as read from it, and coding them. */
+gboolean ecuw_cmd_live_features (EcuwContext *ctx, int argc, char **argv, GError **error);
+gboolean ecuw_cmd_code     (EcuwContext *ctx, int argc, char **argv, GError **error);
+
+/* ecuw-jobs.c: the job store's jobs, journal and backups, and restoring
+ * a job's backup to the car. */
+gboolean ecuw_cmd_jobs     (EcuwContext *ctx, int argc, char **argv, GError **error);
+gboolean ecuw_cmd_job      (EcuwContext *ctx, int argc, char **argv, GError **error);
+gboolean ecuw_cmd_restore  (EcuwContext *ctx, int argc, char **argv, GError **error);
+
+/* An EwCodingProgressFunc that prints each new step on stderr; user_data
+ * is an EcuwProgress, zero-initialised by the caller. */
+typedef struct {
+  char *last_step;
+  char *last_module;
+} EcuwProgress;
+
+void     ecuw_progress_clear  (EcuwProgress *progress);
+void     ecuw_print_progress  (const char *step, const char *module_id, double fraction,
+                               gpointer user_data);
+
+/* The bytes in hex, separated by separator: "01 A2 FF" for people, "01A2FF"
+ * in JSON; NULL bytes give NULL. transfer full */
+char    *ecuw_format_bytes    (GBytes *bytes, const char *separator);
+
 /* Adds a string member, or null. */
 void     ecuw_json_add_string (JsonBuilder *builder, const char *name, const char *value);
 

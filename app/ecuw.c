@@ -22,17 +22,35 @@ typedef struct {
   gboolean  (*run) (EcuwContext *ctx, int argc, char **argv, GError **error);
 } EcuwCommand;
 
+/* `features FAMILY` lists a family's catalogue from the database;
+ * `features` alone reads the car on the link. */
+static gboolean
+cmd_features (EcuwContext *ctx, int argc, char **argv, GError **error)
+{
+  if (argc >= 2)
+    return ecuw_cmd_features (ctx, argc, argv, error);
+  return ecuw_cmd_live_features (ctx, argc, argv, error);
+}
+
 static const EcuwCommand commands[] = {
   { "vin",      N_("VIN"),    N_("Decode a VIN and list the vehicle families it may belong to"), ecuw_cmd_vin },
   { "vehicles", "",           N_("List the known vehicle families"),                             ecuw_cmd_vehicles },
-  { "features", N_("FAMILY"), N_("List a vehicle family's features"),                            ecuw_cmd_features },
+  { "features", N_("[FAMILY]"), N_("List the car's features with their state, or a vehicle family's features"), cmd_features },
   { "scan",     "",           N_("Identify the car and every module on the link, and report findings"), ecuw_cmd_scan },
+  { "code",     N_("FEATURE=STATE…"),
+                              N_("Code features of the car, with a backup and read-back, as a job"), ecuw_cmd_code },
+  { "jobs",     N_("[JOB]"),  N_("List the jobs, newest first, or show one job's journal and backups"), ecuw_cmd_jobs },
+  { "job",      N_("JOB"),    N_("Show one job's journal and backups"),                          ecuw_cmd_job },
+  { "restore",  N_("JOB"),    N_("Write a job's backup back to the car, verified"),              ecuw_cmd_restore },
   { "sim",      N_("FAMILY [--doip ADDRESS:PORT] [--profile NAME-or-FILE] [--faults SPEC] [--state FILE]"),
                               N_("Run a simulated car as a DoIP entity until interrupted"),      ecuw_cmd_sim },
 };
 
 /* Options of single commands: passed on, with their value, to the command. */
-static const char *const command_options[] = { "--doip", "--profile", "--faults", "--state", NULL };
+static const char *const command_options[] = { "--doip", "--profile", "--faults", "--state",
+                                                "--acknowledge", NULL };
+/* Flags of single commands: passed on, without a value. */
+static const char *const command_flags[] = { "--dry-run", "--verify", NULL };
 
 static void
 print_usage (FILE *out)
@@ -51,6 +69,10 @@ print_usage (FILE *out)
   fprintf (out, "  %-20s %s\n", _("--link URI"),
            _("The car: sim:FAMILY, doip:HOST[:PORT], socketcan:IFACE, gsusb:[VID:PID] "
              "(default: " ECUW_DEFAULT_LINK ")"));
+  fprintf (out, "  %-20s %s\n", "--dry-run", _("code: print the plan, write nothing"));
+  fprintf (out, "  %-20s %s\n", _("--acknowledge FEATURE"),
+           _("code: confirm a feature of community data (repeat for each)"));
+  fprintf (out, "  %-20s %s\n", "--verify", _("jobs: check the journal's hash chain"));
   fprintf (out, "  %-20s %s\n", "--version", _("Print the version and exit"));
   fprintf (out, "  %-20s %s\n", "--help", _("Print this help and exit"));
 }
@@ -191,6 +213,8 @@ main (int argc, char **argv)
           g_free (ctx.link_uri);
           ctx.link_uri = g_strdup (value);
         }
+      else if (arg[0] == '-' && arg[1] == '-' && g_strv_contains (command_flags, arg))
+        g_ptr_array_add (rest, argv[i]);
       else if (arg[0] == '-' && arg[1] == '-' && g_strv_contains (command_options, arg))
         {
           g_ptr_array_add (rest, argv[i]);

@@ -21,12 +21,29 @@ ecuw_run_free (EcuwRun *run)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EcuwRun, ecuw_run_free)
 
+/* The job store the ecuw runs use (ECU_WORKSHOP_JOB_STORE), or NULL. */
+static char *job_store_path;
+
+/* The environment for ecuw: this process's, with the job store. */
+static char **
+ecuw_environment (void)
+{
+  char **envp = g_get_environ ();
+
+  if (job_store_path != NULL)
+    envp = g_environ_setenv (envp, "ECU_WORKSHOP_JOB_STORE", job_store_path, TRUE);
+  else
+    envp = g_environ_unsetenv (envp, "ECU_WORKSHOP_JOB_STORE");
+  return envp;
+}
+
 /* Runs ecuw with a NULL-terminated argument list. */
 static EcuwRun *
 run_ecuw (const char *first, ...)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
+  g_auto(GStrv) envp = ecuw_environment ();
   EcuwRun *run = g_new0 (EcuwRun, 1);
   int wait_status = 0;
   va_list ap;
@@ -38,7 +55,7 @@ run_ecuw (const char *first, ...)
   va_end (ap);
   g_ptr_array_add (argv, NULL);
 
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
                 &run->out, &run->err, &wait_status, &error);
   g_assert_no_error (error);
   run->exit_status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
@@ -469,6 +486,537 @@ test_sim_usage (void)
   }
 }
 
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The coding keys of a simulated car's state file ("module:fem/coding-0x3000=…"
+ * lines, sorted), so that two files compare by what coding can change. */
+static char *
+coding_state (const char *path)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) groups = NULL;
+  GString *s = g_string_new (NULL);
+
+  g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  groups = g_key_file_get_groups (key_file, NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      g_auto(GStrv) keys = g_key_file_get_keys (key_file, groups[i], NULL, NULL);
+
+      for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
+        if (g_str_has_prefix (keys[j], "coding-"))
+          {
+            g_autofree char *value = g_key_file_get_value (key_file, groups[i], keys[j], NULL);
+            g_ptr_array_add (lines, g_strdup_printf ("%s/%s=%s", groups[i], keys[j], value));
+          }
+    }
+  g_ptr_array_sort (lines, compare_strings);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf (s, "%s\n", (const char *) g_ptr_array_index (lines, i));
+  g_assert_cmpuint (lines->len, >, 0);
+  return g_string_free (s, FALSE);
+}
+
+/* A temporary folder with a simulated car's state file and a job store of
+ * its own (ECU_WORKSHOP_JOB_STORE, which ecuw inherits). */
+typedef struct {
+  char *dir;
+  char *profile;
+  char *state;
+  char *store;
+  char *link;
+} CodingFixture;
+
+static void
+coding_fixture_set_up (CodingFixture *fx, gconstpointer data)
+{
+  fx->dir = g_dir_make_tmp ("ecuw-code-XXXXXX", NULL);
+  g_assert_nonnull (fx->dir);
+  fx->profile = g_build_filename (fx->dir, "no-driving-assistant.ini", NULL);
+  fx->state = g_build_filename (fx->dir, "car.state", NULL);
+  fx->store = g_build_filename (fx->dir, "jobs.sqlite", NULL);
+  fx->link = g_strdup_printf ("sim:bmw-f30?profile=%s&state=%s", fx->profile, fx->state);
+
+  /* the shipped scenario, built without the Driving Assistant (option
+   * 5AS): its features are there in the data but not fitted to this car */
+  {
+    g_autofree char *shipped = g_build_filename (g_getenv ("ECU_WORKSHOP_DATA_DIR"), "sim-profiles",
+                                                 "features-disabled.ini", NULL);
+    g_autoptr(GKeyFile) key_file = g_key_file_new ();
+    g_autoptr(GError) error = NULL;
+
+    g_key_file_load_from_file (key_file, shipped, G_KEY_FILE_KEEP_COMMENTS, &error);
+    g_assert_no_error (error);
+    g_key_file_set_string (key_file, "profile", "options-absent", "5AS");
+    g_key_file_save_to_file (key_file, fx->profile, &error);
+    g_assert_no_error (error);
+  }
+  job_store_path = fx->store;
+}
+
+static void
+coding_fixture_tear_down (CodingFixture *fx, gconstpointer data)
+{
+  g_autoptr(GDir) dir = g_dir_open (fx->dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (fx->dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (fx->dir);
+  job_store_path = NULL;
+  g_free (fx->dir);
+  g_free (fx->profile);
+  g_free (fx->state);
+  g_free (fx->store);
+  g_free (fx->link);
+}
+
+/* `ecuw --link LINK --json features`, parsed; the state file exists after. */
+static JsonNode *
+read_features (const char *link)
+{
+  g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "features", NULL);
+
+  g_test_message ("features: %s", run->err);
+  g_assert_cmpint (run->exit_status, ==, 0);
+  return parse_json (run->out);
+}
+
+static const char *
+feature_state (JsonNode *root, const char *id)
+{
+  JsonObject *f = find_by_member (json_object_get_array_member (json_node_get_object (root), "features"),
+                                  "id", id);
+
+  g_assert_nonnull (f);
+  return json_object_get_string_member_with_default (f, "state", NULL);
+}
+
+static guint
+count_jobs (void)
+{
+  g_autoptr(EcuwRun) run = run_ecuw ("--json", "jobs", NULL);
+  g_autoptr(JsonNode) root = NULL;
+
+  g_assert_cmpint (run->exit_status, ==, 0);
+  root = parse_json (run->out);
+  return json_array_get_length (json_object_get_array_member (json_node_get_object (root), "jobs"));
+}
+
+/* The car as read: a fitted feature switched off in coding is offered as
+ * a switch with its state; an absent option is "not fitted" with the
+ * reason; new software is "programming", never a switch. */
+static void
+test_features_live (CodingFixture *fx, gconstpointer data)
+{
+  g_autoptr(JsonNode) root = read_features ("sim:bmw-f30?profile=features-disabled");
+  JsonObject *o = json_node_get_object (root);
+  JsonArray *features = json_object_get_array_member (o, "features");
+  JsonObject *cornering = find_by_member (features, "id", "cornering-lights");
+  JsonArray *states;
+  guint n_not_fitted = 0, n_programming = 0;
+
+  g_assert_cmpstr (json_object_get_string_member (o, "family"), ==, "bmw-f30");
+  g_assert_cmpstr (json_object_get_string_member (o, "link"), ==, "sim:bmw-f30?profile=features-disabled");
+  g_assert_true (json_object_get_boolean_member (o, "simulated"));
+  g_assert_cmpuint (strlen (json_object_get_string_member (o, "vin")), ==, 17);
+
+  g_assert_nonnull (cornering);
+  g_assert_cmpstr (json_object_get_string_member (cornering, "class"), ==, "coding");
+  g_assert_cmpstr (json_object_get_string_member (cornering, "availability"), ==, "switchable");
+  g_assert_cmpstr (json_object_get_string_member (cornering, "state"), ==, "off");
+  g_assert_cmpstr (json_object_get_string_member (cornering, "provenance"), ==, "illustrative");
+  g_assert_true (json_object_get_null_member (cornering, "reason"));
+  states = json_object_get_array_member (cornering, "states");
+  g_assert_cmpuint (json_array_get_length (states), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (states, 0), ==, "off");
+  g_assert_cmpstr (json_array_get_string_element (states, 1), ==, "on");
+
+  for (guint i = 0; i < json_array_get_length (features); i++)
+    {
+      JsonObject *f = json_array_get_object_element (features, i);
+      const char *availability = json_object_get_string_member (f, "availability");
+      const char *reason = json_object_get_string_member_with_default (f, "reason", NULL);
+
+      g_assert_nonnull (json_object_get_string_member (f, "category"));
+      g_assert_nonnull (json_object_get_string_member (f, "module"));
+      g_assert_true (json_object_has_member (f, "needs_acknowledgement"));
+      if (g_str_equal (availability, "not-fitted"))
+        {
+          n_not_fitted++;
+          g_test_message ("not fitted: %s: %s", json_object_get_string_member (f, "id"), reason);
+          g_assert_nonnull (reason);
+          g_assert_cmpstr (reason, !=, "");
+        }
+      if (g_str_equal (json_object_get_string_member (f, "class"), "programming"))
+        {
+          n_programming++;
+          g_assert_cmpstr (availability, !=, "switchable");
+          g_assert_nonnull (reason);
+          g_assert_cmpuint (json_array_get_length (json_object_get_array_member (f, "states")), ==, 0);
+        }
+    }
+  g_assert_cmpuint (n_programming, >=, 1);
+
+  /* without option 5AS, its features are there but not fitted, with the
+   * reason, and never offered as a switch */
+  {
+    g_autoptr(JsonNode) without = read_features (fx->link);
+    JsonArray *list = json_object_get_array_member (json_node_get_object (without), "features");
+    const char *ids[] = { "high-beam-assistant", "speed-limit-info" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+      {
+        JsonObject *f = find_by_member (list, "id", ids[i]);
+
+        g_assert_nonnull (f);
+        g_assert_cmpstr (json_object_get_string_member (f, "availability"), ==, "not-fitted");
+        g_assert_nonnull (strstr (json_object_get_string_member (f, "reason"), "5AS"));
+        n_not_fitted++;
+      }
+    g_assert_cmpstr (json_object_get_string_member (find_by_member (list, "id", "cornering-lights"),
+                                                    "availability"), ==, "switchable");
+  }
+  g_assert_cmpuint (n_not_fitted, >=, 2);
+
+  /* the text form says the same for people */
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", fx->link, "features", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    g_assert_nonnull (strstr (run->out, "cornering-lights"));
+    g_assert_nonnull (strstr (run->out, "not fitted"));
+    g_assert_nonnull (strstr (run->out, "programming"));
+    g_assert_nonnull (strstr (run->out, "simulated car"));
+  }
+}
+
+/* --dry-run shows every change and writes nothing; coding then persists
+ * in the car (its state file) and restore brings the old bytes back. */
+static void
+test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
+{
+  g_autoptr(JsonNode) before = read_features (fx->link);
+  g_autofree char *original = coding_state (fx->state);
+  g_autofree char *job_text = NULL;
+  gint64 job_id;
+
+  g_assert_cmpstr (feature_state (before, "cornering-lights"), ==, "off");
+  g_assert_cmpstr (feature_state (before, "mirror-fold-on-lock"), ==, "off");
+
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", fx->link, "--json", "code", "--dry-run",
+                                       "cornering-lights=on", "mirror-fold-on-lock=on", NULL);
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *now = NULL;
+    JsonObject *o;
+    JsonArray *changes, *writes;
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    o = json_node_get_object (root);
+    g_assert_true (json_object_get_boolean_member (o, "dry_run"));
+    g_assert_true (json_object_get_null_member (o, "job"));
+    changes = json_object_get_array_member (o, "changes");
+    g_assert_cmpuint (json_array_get_length (changes), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 0), "feature"), ==, "cornering-lights");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 0), "from"), ==, "off");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 0), "to"), ==, "on");
+    writes = json_object_get_array_member (o, "writes");
+    g_assert_cmpuint (json_array_get_length (writes), >=, 1);
+    for (guint i = 0; i < json_array_get_length (writes); i++)
+      {
+        JsonObject *w = json_array_get_object_element (writes, i);
+
+        g_assert_cmpstr (json_object_get_string_member (w, "module"), ==, "fem");
+        g_assert_cmpstr (json_object_get_string_member (w, "before"), !=, json_object_get_string_member (w, "after"));
+        g_assert_cmpuint (strlen (json_object_get_string_member (w, "before")), ==,
+                          strlen (json_object_get_string_member (w, "after")));
+      }
+    now = coding_state (fx->state);
+    g_assert_cmpstr (now, ==, original);
+    g_assert_cmpuint (count_jobs (), ==, 0);
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", fx->link, "code", "--dry-run", "cornering-lights=on", NULL);
+    g_autofree char *now = coding_state (fx->state);
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    g_assert_nonnull (strstr (run->out, "off → on"));
+    g_assert_nonnull (strstr (run->out, "0x3000"));
+    g_assert_nonnull (strstr (run->out, "nothing was written"));
+    g_assert_cmpstr (now, ==, original);
+  }
+
+  /* apply: the job id comes back, and the car holds the new coding */
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", fx->link, "--json", "code",
+                                       "cornering-lights=on", "mirror-fold-on-lock=on", NULL);
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(JsonNode) after = NULL;
+    g_autofree char *now = NULL;
+
+    g_test_message ("code: %s", run->err);
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    job_id = json_object_get_int_member (json_node_get_object (root), "job");
+    g_assert_cmpint (job_id, >, 0);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "state"), ==, "done");
+    now = coding_state (fx->state);
+    g_assert_cmpstr (now, !=, original);
+    after = read_features (fx->link);
+    g_assert_cmpstr (feature_state (after, "cornering-lights"), ==, "on");
+    g_assert_cmpstr (feature_state (after, "mirror-fold-on-lock"), ==, "on");
+    g_assert_cmpstr (feature_state (after, "daytime-running-lights"), ==,
+                     feature_state (before, "daytime-running-lights"));
+  }
+
+  /* the job shows its backup, with the old bytes */
+  job_text = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--json", "job", job_text, NULL);
+    g_autoptr(JsonNode) root = NULL;
+    JsonObject *o;
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    o = json_node_get_object (root);
+    g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "coding");
+    g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "done");
+    g_assert_false (json_object_get_boolean_member (o, "unfinished"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "backups")), >=, 1);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "journal")), >=, 2);
+  }
+
+  /* restore, on the car the job names */
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--json", "restore", job_text, NULL);
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(JsonNode) after = NULL;
+    g_autofree char *now = NULL;
+
+    g_test_message ("restore: %s", run->err);
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (root), "restore_job"), >, job_id);
+    now = coding_state (fx->state);
+    g_assert_cmpstr (now, ==, original);
+    after = read_features (fx->link);
+    g_assert_cmpstr (feature_state (after, "cornering-lights"), ==, "off");
+    g_assert_cmpstr (feature_state (after, "mirror-fold-on-lock"), ==, "off");
+  }
+
+  /* jobs, newest first: the restore, then the job it undid */
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--json", "jobs", NULL);
+    g_autoptr(JsonNode) root = NULL;
+    JsonArray *jobs;
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    jobs = json_object_get_array_member (json_node_get_object (root), "jobs");
+    g_assert_cmpuint (json_array_get_length (jobs), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (jobs, 0), "kind"), ==, "restore");
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (jobs, 0), "restores_job"), ==, job_id);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (jobs, 1), "id"), ==, job_id);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (jobs, 1), "state"), ==, "restored");
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("jobs", "--verify", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    g_assert_nonnull (strstr (run->out, "restore"));
+    g_assert_nonnull (strstr (run->out, "Journal verified"));
+  }
+}
+
+/* Refused requests: one line naming the feature, exit 1, no job, the car
+ * untouched. */
+static void
+test_code_errors (CodingFixture *fx, gconstpointer data)
+{
+  g_autoptr(JsonNode) root = read_features (fx->link);
+  g_autofree char *original = coding_state (fx->state);
+  JsonArray *features = json_object_get_array_member (json_node_get_object (root), "features");
+  const char *not_fitted = NULL;
+  struct {
+    const char *first, *second, *needle;
+  } cases[] = {
+    { "no-such-feature=on", NULL, "no-such-feature" },
+    { "cornering-lights=sideways", NULL, "cornering-lights" },
+    { "cornering-lights=on", "cornering-lights=off", "cornering-lights" },
+    { NULL, NULL, NULL },               /* a feature that is not fitted */
+  };
+
+  for (guint i = 0; i < json_array_get_length (features) && not_fitted == NULL; i++)
+    {
+      JsonObject *f = json_array_get_object_element (features, i);
+
+      if (g_str_equal (json_object_get_string_member (f, "availability"), "not-fitted"))
+        not_fitted = json_object_get_string_member (f, "id");
+    }
+  g_assert_nonnull (not_fitted);
+  cases[3].first = g_strdup_printf ("%s=on", not_fitted);
+  cases[3].needle = not_fitted;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(EcuwRun) run = run_ecuw ("--link", fx->link, "code", cases[i].first, cases[i].second, NULL);
+      g_autofree char *now = coding_state (fx->state);
+
+      g_test_message ("code %s %s -> %s", cases[i].first, cases[i].second, run->err);
+      g_assert_cmpint (run->exit_status, ==, 1);
+      assert_one_error_line (run, cases[i].needle);
+      g_assert_cmpstr (now, ==, original);
+    }
+  g_free ((char *) cases[3].first);
+  g_assert_cmpuint (count_jobs (), ==, 0);
+
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("code", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 2);
+    assert_one_error_line (run, "usage: ecuw");
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("restore", "12345", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 1);
+    assert_one_error_line (run, "12345");
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("restore", "yesterday", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 2);
+    assert_one_error_line (run, "yesterday");
+  }
+}
+
+/* A write the module refuses: the transaction restores what it wrote and
+ * says so in one line; the car holds its old coding. */
+static void
+test_code_rolled_back (CodingFixture *fx, gconstpointer data)
+{
+  g_autofree char *link = g_strdup_printf ("%s&faults=nrc%%3Dkombi:0x2E:0x22", fx->link);
+  g_autoptr(JsonNode) root = read_features (link);
+  g_autofree char *original = coding_state (fx->state);
+  g_autofree char *now = NULL;
+  g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "code",
+                                     "cornering-lights=on", "needle-sweep=on", NULL);
+
+  g_test_message ("rolled back: %s", run->err);
+  g_assert_cmpint (run->exit_status, ==, 1);
+  assert_one_error_line (run, "rolled back");
+  g_assert_nonnull (strstr (run->err, "restored"));
+  g_assert_nonnull (strstr (run->err, "0x3000"));
+  now = coding_state (fx->state);
+  g_assert_cmpstr (now, ==, original);
+  {
+    g_autoptr(EcuwRun) jobs = run_ecuw ("--json", "jobs", NULL);
+    g_autoptr(JsonNode) list = NULL;
+    JsonObject *job;
+
+    g_assert_cmpint (jobs->exit_status, ==, 0);
+    list = parse_json (jobs->out);
+    job = json_array_get_object_element (json_object_get_array_member (json_node_get_object (list), "jobs"), 0);
+    g_assert_cmpstr (json_object_get_string_member (job, "state"), ==, "rolled-back");
+    g_assert_false (json_object_get_boolean_member (job, "unfinished"));
+  }
+}
+
+/* Community data is written only when the technician confirms it, and
+ * the confirmation is journalled. */
+static void
+test_code_acknowledge (CodingFixture *fx, gconstpointer data)
+{
+  g_autofree char *families = g_build_filename (fx->dir, "families", NULL);
+  g_autofree char *shipped = g_build_filename (g_getenv ("ECU_WORKSHOP_DATA_DIR"), "vehicles",
+                                               "bmw-f30.xml", NULL);
+  g_autofree char *copy = g_build_filename (families, "bmw-f30.xml", NULL);
+  g_autofree char *xml = NULL;
+  g_autofree char *original = NULL;
+  g_autoptr(GString) edited = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *cornering;
+  const char *source = "provenance=\"community\" source=\"Garage forum, checked on two cars\"";
+
+  g_assert_true (g_file_get_contents (shipped, &xml, NULL, NULL));
+  edited = g_string_new (xml);
+  /* the feature and its coding item, both community data */
+  g_assert_cmpuint (g_string_replace (edited, "<item id=\"cornering\" name=\"Cornering light (Abbiegelicht)\" byte=\"0\" bit=\"1\" mask=\"0x02\" provenance=\"illustrative\"",
+                                      "<item id=\"cornering\" name=\"Cornering light (Abbiegelicht)\" byte=\"0\" bit=\"1\" mask=\"0x02\" PROVENANCE", 0), ==, 1);
+  g_assert_cmpuint (g_string_replace (edited, "labour-minutes=\"15\" provenance=\"illustrative\">\n      <name>Cornering lights",
+                                      "labour-minutes=\"15\" PROVENANCE>\n      <name>Cornering lights", 0), ==, 1);
+  g_string_replace (edited, "PROVENANCE", source, 0);
+  g_assert_cmpint (g_mkdir (families, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (copy, edited->str, -1, NULL));
+
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--data-dir", families, "--link", fx->link, "--json", "features", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    g_assert_cmpstr (run->err, ==, "");
+    root = parse_json (run->out);
+  }
+  original = coding_state (fx->state);
+  cornering = find_by_member (json_object_get_array_member (json_node_get_object (root), "features"),
+                              "id", "cornering-lights");
+  g_assert_cmpstr (json_object_get_string_member (cornering, "provenance"), ==, "community");
+  g_assert_true (json_object_get_boolean_member (cornering, "needs_acknowledgement"));
+  g_assert_cmpstr (json_object_get_string_member (cornering, "availability"), ==, "switchable");
+
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--data-dir", families, "--link", fx->link, "--json", "code",
+                                       "cornering-lights=on", NULL);
+    g_autofree char *now = coding_state (fx->state);
+
+    g_test_message ("not acknowledged: %s", run->err);
+    g_assert_cmpint (run->exit_status, ==, 1);
+    assert_one_error_line (run, "--acknowledge cornering-lights");
+    g_assert_cmpstr (now, ==, original);
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--data-dir", families, "--link", fx->link, "--json", "code",
+                                       "--acknowledge", "cornering-lights", "cornering-lights=on", NULL);
+    g_autoptr(JsonNode) done = NULL;
+    g_autoptr(JsonNode) job = NULL;
+    g_autofree char *now = coding_state (fx->state);
+    g_autofree char *job_text = NULL;
+    JsonArray *journal;
+    gboolean is_acknowledged = FALSE;
+
+    g_test_message ("acknowledged: %s", run->err);
+    g_assert_cmpint (run->exit_status, ==, 0);
+    g_assert_cmpstr (now, !=, original);
+    done = parse_json (run->out);
+    job_text = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (json_node_get_object (done), "job"));
+    {
+      g_autoptr(EcuwRun) show = run_ecuw ("--json", "jobs", job_text, NULL);
+
+      g_assert_cmpint (show->exit_status, ==, 0);
+      job = parse_json (show->out);
+    }
+    journal = json_object_get_array_member (json_node_get_object (job), "journal");
+    for (guint i = 0; i < json_array_get_length (journal); i++)
+      is_acknowledged |= g_strcmp0 (json_object_get_string_member (json_array_get_object_element (journal, i), "step"),
+                                    "acknowledge") == 0;
+    g_assert_true (is_acknowledged);
+  }
+  g_unlink (copy);
+  g_rmdir (families);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -491,5 +1039,15 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/scan/bad-link", test_scan_bad_link);
   g_test_add_func ("/cli/sim/doip-second-process", test_sim_doip_second_process);
   g_test_add_func ("/cli/sim/usage", test_sim_usage);
+  g_test_add ("/cli/features/live", CodingFixture, NULL,
+              coding_fixture_set_up, test_features_live, coding_fixture_tear_down);
+  g_test_add ("/cli/code/dry-run-apply-restore", CodingFixture, NULL,
+              coding_fixture_set_up, test_code_dry_run_apply_restore, coding_fixture_tear_down);
+  g_test_add ("/cli/code/errors", CodingFixture, NULL,
+              coding_fixture_set_up, test_code_errors, coding_fixture_tear_down);
+  g_test_add ("/cli/code/rolled-back", CodingFixture, NULL,
+              coding_fixture_set_up, test_code_rolled_back, coding_fixture_tear_down);
+  g_test_add ("/cli/code/acknowledge", CodingFixture, NULL,
+              coding_fixture_set_up, test_code_acknowledge, coding_fixture_tear_down);
   return g_test_run ();
 }
