@@ -1,21 +1,49 @@
 /* test-ui.c — the real main window, driven as a technician uses it:
  * typing a VIN decodes it as it is typed, a typo is named at once, and the
  * picked family shows in the header; a scan of a simulated car fills the
- * module list and the findings and identifies the car. Runs under Xvfb
- * (build-aux/ui-test.sh). */
+ * module list and the findings and identifies the car; its features are
+ * read, switched, reviewed, applied to the simulated car and undone, and
+ * the History page lists the jobs. Runs under Xvfb (build-aux/ui-test.sh).
+ *
+ * With EW_UI_SCREENSHOT_DIR set, the Features page, the review and the
+ * History page are saved there as PNG files. */
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "ew-window.h"
 #include "ew-vehicle-page.h"
+#include "ew-features-page.h"
+#include "ew-feature-row.h"
+#include "ew-history-page.h"
+#include "ew-job-row.h"
 #include "ew-scan-finding-row.h"
 #include "ew-scan-module-row.h"
+#include "sim/sim-ecu.h"
+#include "sim/sim-vehicle.h"
 
 typedef struct {
   EwVehicleDatabase *db;
   EwWmiTable        *wmi_table;
   EwWindow          *window;
   EwVehiclePage     *page;
+  char              *store_dir;   /* the features tests' job store, or NULL */
 } UiFixture;
+
+/* the folder ECU_WORKSHOP_JOB_STORE points into, set before any thread runs */
+static char *store_dir;
+
+static void
+remove_store_files (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (store_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (store_dir, name, NULL);
+      g_unlink (path);
+    }
+}
 
 static void
 iterate_until_within (gboolean (*done) (UiFixture *), UiFixture *fixture, guint seconds)
@@ -61,11 +89,26 @@ fixture_set_up (UiFixture *fixture, gconstpointer data)
 static void
 fixture_tear_down (UiFixture *fixture, gconstpointer data)
 {
+  EwFeaturesPage *features = EW_FEATURES_PAGE (ew_window_get_features_page (fixture->window));
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  /* engine work still running finishes before the car goes away */
+  while (ew_features_page_get_is_busy (features) && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
   gtk_window_destroy (GTK_WINDOW (fixture->window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
   ew_wmi_table_free (fixture->wmi_table);
   ew_vehicle_database_free (fixture->db);
+
+  if (fixture->store_dir != NULL)
+    {
+      remove_store_files ();
+      g_clear_pointer (&fixture->store_dir, g_free);
+    }
 }
 
 static GtkWidget *
@@ -432,12 +475,489 @@ test_scan_fits_narrow (UiFixture *fixture, gconstpointer data)
     }
 }
 
+/* Features and History */
+
+#define FEATURES_LINK "sim:bmw-f30?profile=features-disabled"
+
+/* The features tests keep their job store in a folder of their own. */
+static void
+store_fixture_set_up (UiFixture *fixture, gconstpointer data)
+{
+  remove_store_files ();
+  fixture->store_dir = g_strdup (store_dir);
+  fixture_set_up (fixture, data);
+}
+
+static EwFeaturesPage *
+features_page (UiFixture *fixture)
+{
+  return EW_FEATURES_PAGE (ew_window_get_features_page (fixture->window));
+}
+
+static EwHistoryPage *
+history_page (UiFixture *fixture)
+{
+  return EW_HISTORY_PAGE (ew_window_get_history_page (fixture->window));
+}
+
+static GtkWidget *
+features_child (UiFixture *fixture, const char *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (features_page (fixture)),
+                                                  EW_TYPE_FEATURES_PAGE, name);
+  g_assert_nonnull (child);
+  return GTK_WIDGET (child);
+}
+
+static gboolean
+features_are_read (UiFixture *fixture)
+{
+  return !ew_features_page_get_is_busy (features_page (fixture))
+         && ew_features_page_get_catalogue (features_page (fixture)) != NULL;
+}
+
+static gboolean
+features_are_idle (UiFixture *fixture)
+{
+  return !ew_features_page_get_is_busy (features_page (fixture));
+}
+
+/* Scans the car on the Vehicle page; the Features page follows by itself. */
+static void
+scan_and_read_features (UiFixture *fixture, const char *link)
+{
+  scan_link (fixture, link);
+  iterate_until_within (features_are_read, fixture, 15);
+  ew_window_show_page (fixture->window, "features");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (features_child (fixture, "main_stack"))),
+                   ==, "list");
+}
+
+static EwFeatureRow *
+feature_row (UiFixture *fixture, const char *feature_id)
+{
+  GtkWidget *row = ew_features_page_find_row (features_page (fixture), feature_id);
+
+  g_assert_nonnull (row);
+  return EW_FEATURE_ROW (row);
+}
+
+typedef struct {
+  guint16  did;
+  GBytes  *bytes;
+} DidRead;
+
+static void
+read_did_of_ecu (EwSimEcu *ecu, gpointer user_data)
+{
+  DidRead *read = user_data;
+
+  read->bytes = ew_sim_ecu_read_did (ecu, read->did);
+}
+
+/* The coding byte the simulated module really holds. */
+static guint8
+car_coding_byte (UiFixture *fixture, const char *module_id, guint16 did, guint offset)
+{
+  EwConnection *connection = ew_features_page_get_connection (features_page (fixture));
+  EwSimVehicle *vehicle;
+  DidRead read = { did, NULL };
+  guint8 value;
+
+  g_assert_nonnull (connection);
+  vehicle = ew_connection_get_sim_vehicle (connection);
+  g_assert_nonnull (vehicle);
+  ew_sim_vehicle_with_ecu (vehicle, module_id, read_did_of_ecu, &read);
+  g_assert_nonnull (read.bytes);
+  g_assert_cmpuint (g_bytes_get_size (read.bytes), >, offset);
+  value = ((const guint8 *) g_bytes_get_data (read.bytes, NULL))[offset];
+  g_bytes_unref (read.bytes);
+  return value;
+}
+
+/* Cornering lights: FEM coding DID 0x3000, byte 0, mask 0x02. */
+static gboolean
+car_has_cornering_lights (UiFixture *fixture)
+{
+  return (car_coding_byte (fixture, "fem", 0x3000, 0) & 0x02) != 0;
+}
+
+static AdwMessageDialog *
+open_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+/* Answers the open dialog as a click on its button does: the response,
+ * then the dialog closes. */
+static void
+respond (const char *response)
+{
+  AdwMessageDialog *dialog = open_message_dialog ();
+
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+static gboolean
+dialog_is_mapped (UiFixture *fixture)
+{
+  AdwMessageDialog *dialog = open_message_dialog ();
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog));
+}
+
+/* Renders widget as it is drawn into dir/name, when EW_UI_SCREENSHOT_DIR
+ * asks for it. */
+static void
+save_screenshot (UiFixture *fixture, GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv ("EW_UI_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+  int width, height;
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
+
+  if (dir == NULL)
+    return;
+  /* let layout and drawing settle */
+  while (g_get_monotonic_time () < until)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+static void
+test_features_apply_undo (UiFixture *fixture, gconstpointer data)
+{
+  EwFeaturesPage *page;
+  EwFeatureRow *row;
+  GtkWidget *control;
+  AdwMessageDialog *review;
+  GtkWidget *review_list;
+  GtkWidget *line;
+  const EwFeatureStatus *status;
+  GtkWidget *coding_row, *restore_row;
+  gint64 coding_job, restore_job;
+
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 900, 900);
+  scan_and_read_features (fixture, FEATURES_LINK);
+  page = features_page (fixture);
+
+  /* the profile leaves the cornering lights off: the car and the page agree */
+  g_assert_false (car_has_cornering_lights (fixture));
+  row = feature_row (fixture, "cornering-lights");
+  control = ew_feature_row_get_control (row);
+  g_assert_nonnull (control);
+  g_assert_true (GTK_IS_SWITCH (control));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (control)));
+  /* every row says where its data comes from, plainly */
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)),
+                            "Illustrative data: simulated cars only"));
+  /* more than two states: a choice, not a switch */
+  g_assert_true (GTK_IS_DROP_DOWN (ew_feature_row_get_control (feature_row (fixture, "headlight-delay"))));
+  /* programming is never offered as a switch */
+  g_assert_null (ew_feature_row_get_control (feature_row (fixture, "carplay-software")));
+
+  /* switching writes nothing: the change waits in the pending bar */
+  gtk_widget_activate (GTK_WIDGET (row));
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (control)));
+  g_assert_cmpuint (ew_features_page_get_n_pending (page), ==, 1);
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (features_child (fixture, "pending_revealer"))));
+  g_assert_nonnull (strstr (gtk_button_get_label (GTK_BUTTON (features_child (fixture, "apply_button"))),
+                            "Apply 1 Change"));
+  g_assert_false (car_has_cornering_lights (fixture));
+  save_screenshot (fixture, GTK_WIDGET (fixture->window), "features-page.png");
+
+  /* Apply opens the review: every change, before → after */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "features.apply", NULL));
+  iterate_until (dialog_is_mapped, fixture);
+  review = open_message_dialog ();
+  review_list = adw_message_dialog_get_extra_child (review);
+  g_assert_true (GTK_IS_LIST_BOX (review_list));
+  line = GTK_WIDGET (gtk_list_box_get_row_at_index (GTK_LIST_BOX (review_list), 0));
+  g_assert_nonnull (line);
+  g_assert_null (gtk_list_box_get_row_at_index (GTK_LIST_BOX (review_list), 1));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (line)), ==, "Cornering lights");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (line)), ==, "Off → On");
+  g_assert_true (adw_message_dialog_get_response_enabled (review, "apply"));
+  g_assert_false (car_has_cornering_lights (fixture));
+  save_screenshot (fixture, GTK_WIDGET (review), "features-review.png");
+
+  respond ("apply");
+  g_assert_true (ew_features_page_get_is_busy (page));
+  iterate_until_within (features_are_idle, fixture, 20);
+
+  /* written to the car, and the page shows what the car now holds */
+  g_assert_false (gtk_widget_get_visible (features_child (fixture, "failure_box")));
+  coding_job = ew_features_page_get_last_job_id (page);
+  g_assert_cmpint (coding_job, >, 0);
+  g_assert_true (car_has_cornering_lights (fixture));
+  status = ew_feature_catalogue_find (ew_features_page_get_catalogue (page), "cornering-lights");
+  g_assert_nonnull (status->state);
+  g_assert_cmpstr (status->state->name, ==, "on");
+  row = feature_row (fixture, "cornering-lights");
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (ew_feature_row_get_control (row))));
+  g_assert_cmpuint (ew_features_page_get_n_pending (page), ==, 0);
+  g_assert_false (gtk_revealer_get_reveal_child (GTK_REVEALER (features_child (fixture, "pending_revealer"))));
+
+  /* the History page lists the job at once */
+  coding_row = ew_history_page_find_row (history_page (fixture), coding_job);
+  g_assert_nonnull (coding_row);
+  g_assert_cmpstr (ew_job_row_get_state_text (EW_JOB_ROW (coding_row)), ==, "Done");
+  g_assert_true (ew_job_row_can_restore (EW_JOB_ROW (coding_row)));
+  g_assert_cmpuint (ew_job_row_get_n_journal (EW_JOB_ROW (coding_row)), >, 0);
+
+  /* Undo, as the toast's button does */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "features.undo", "x", coding_job));
+  iterate_until_within (features_are_idle, fixture, 20);
+  g_assert_false (gtk_widget_get_visible (features_child (fixture, "failure_box")));
+  g_assert_false (car_has_cornering_lights (fixture));
+  row = feature_row (fixture, "cornering-lights");
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (ew_feature_row_get_control (row))));
+
+  /* both jobs in the history, newest first; the undone one cannot be undone twice */
+  restore_job = ew_features_page_get_last_job_id (page);
+  g_assert_cmpint (restore_job, >, coding_job);
+  restore_row = ew_history_page_find_row (history_page (fixture), restore_job);
+  g_assert_nonnull (restore_row);
+  coding_row = ew_history_page_find_row (history_page (fixture), coding_job);
+  g_assert_nonnull (coding_row);
+  g_assert_false (ew_job_row_can_restore (EW_JOB_ROW (coding_row)));
+  g_assert_false (ew_job_row_can_restore (EW_JOB_ROW (restore_row)));
+  g_assert_true (gtk_widget_get_next_sibling (restore_row) == coding_row);
+  g_assert_cmpuint (ew_history_page_get_n_jobs (history_page (fixture)), ==, 2);
+
+  /* once more, and this time restored from the History page */
+  ew_window_show_page (fixture->window, "features");
+  gtk_widget_activate (GTK_WIDGET (feature_row (fixture, "cornering-lights")));
+  g_assert_cmpuint (ew_features_page_get_n_pending (page), ==, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "features.apply", NULL));
+  iterate_until (dialog_is_mapped, fixture);
+  respond ("apply");
+
+  iterate_until_within (features_are_idle, fixture, 20);
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (features_child (fixture, "failure_label"))), ==, "");
+  g_assert_true (car_has_cornering_lights (fixture));
+  coding_job = ew_features_page_get_last_job_id (page);
+  coding_row = ew_history_page_find_row (history_page (fixture), coding_job);
+  g_assert_true (ew_job_row_can_restore (EW_JOB_ROW (coding_row)));
+
+  ew_window_show_page (fixture->window, "history");
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (coding_row), TRUE);
+  save_screenshot (fixture, GTK_WIDGET (fixture->window), "history-page.png");
+
+  /* Restore asks first; cancelling changes nothing */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history_page (fixture)), "history.restore",
+                                             "x", coding_job));
+  iterate_until (dialog_is_mapped, fixture);
+  respond ("cancel");
+  g_assert_false (ew_features_page_get_is_busy (page));
+  g_assert_true (car_has_cornering_lights (fixture));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history_page (fixture)), "history.restore",
+                                             "x", coding_job));
+  iterate_until (dialog_is_mapped, fixture);
+  respond ("restore");
+  g_assert_true (ew_features_page_get_is_busy (page));
+  iterate_until_within (features_are_idle, fixture, 20);
+  g_assert_false (car_has_cornering_lights (fixture));
+  coding_row = ew_history_page_find_row (history_page (fixture), coding_job);
+  g_assert_cmpstr (ew_job_row_get_state_text (EW_JOB_ROW (coding_row)), ==, "Undone");
+  g_assert_cmpuint (ew_history_page_get_n_jobs (history_page (fixture)), ==, 4);
+}
+
+/* A module refuses the write: the page says so plainly, and the car and
+ * the switch are as they were. */
+static void
+test_features_failure (UiFixture *fixture, gconstpointer data)
+{
+  EwFeaturesPage *page;
+  const char *text;
+  gint64 job_id;
+  GtkWidget *job_row;
+
+  scan_and_read_features (fixture, FEATURES_LINK "&faults=nrc=fem:0x2E:0x72@1");
+  page = features_page (fixture);
+
+  gtk_widget_activate (GTK_WIDGET (feature_row (fixture, "cornering-lights")));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "features.apply", NULL));
+  iterate_until (dialog_is_mapped, fixture);
+  respond ("apply");
+  iterate_until_within (features_are_idle, fixture, 20);
+
+  g_assert_true (gtk_widget_get_visible (features_child (fixture, "failure_box")));
+  text = gtk_label_get_label (GTK_LABEL (features_child (fixture, "failure_label")));
+  g_assert_true (g_str_has_prefix (text, "Nothing was changed: "));
+  g_assert_false (car_has_cornering_lights (fixture));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (ew_feature_row_get_control (feature_row (fixture, "cornering-lights")))));
+  /* in the dark style too */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  save_screenshot (fixture, GTK_WIDGET (fixture->window), "features-failure-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  /* the failed job is in the history, and has nothing to undo */
+  job_id = ew_features_page_get_last_job_id (page);
+  g_assert_cmpint (job_id, >, 0);
+  job_row = ew_history_page_find_row (history_page (fixture), job_id);
+  g_assert_nonnull (job_row);
+  g_assert_false (ew_job_row_can_restore (EW_JOB_ROW (job_row)));
+}
+
+static void
+test_features_not_fitted (UiFixture *fixture, gconstpointer data)
+{
+  g_autofree char *profile = g_build_filename (fixture->store_dir, "no-cornering.ini", NULL);
+  g_autofree char *link = g_strdup_printf ("sim:bmw-f30?profile=%s", profile);
+  g_autoptr(GError) error = NULL;
+  EwFeaturesPage *page;
+  EwFeatureRow *row;
+  GtkWidget *needle;
+  int minimum = 0;
+
+  /* the car lacks the cornering lamps' option (524) */
+  g_file_set_contents (profile,
+                       "[profile]\n"
+                       "description=Features off, no cornering lamps fitted\n"
+                       "options-absent=524\n"
+                       "[features]\n"
+                       "needle-sweep=off\n", -1, &error);
+  g_assert_no_error (error);
+  scan_and_read_features (fixture, link);
+  page = features_page (fixture);
+
+  row = feature_row (fixture, "cornering-lights");
+  g_assert_null (ew_feature_row_get_control (row));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (row), "ew-unavailable"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "524"));
+
+  /* a change can be discarded: nothing was written */
+  row = feature_row (fixture, "needle-sweep");
+  needle = ew_feature_row_get_control (row);
+  g_assert_true (GTK_IS_SWITCH (needle));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (needle)));
+  gtk_widget_activate (GTK_WIDGET (row));
+  g_assert_cmpuint (ew_features_page_get_n_pending (page), ==, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "features.discard", NULL));
+  g_assert_cmpuint (ew_features_page_get_n_pending (page), ==, 0);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (ew_feature_row_get_control (feature_row (fixture, "needle-sweep")))));
+  g_assert_cmpuint (car_coding_byte (fixture, "kombi", 0x3000, 0) & 0x01, ==, 0);
+
+  /* the search narrows the list */
+  gtk_editable_set_text (GTK_EDITABLE (features_child (fixture, "search_entry")), "mirrors");
+  g_signal_emit_by_name (features_child (fixture, "search_entry"), "search-changed");
+  g_assert_true (gtk_widget_get_visible (ew_features_page_find_row (page, "mirror-fold-on-lock")));
+  g_assert_false (gtk_widget_get_visible (ew_features_page_find_row (page, "cornering-lights")));
+
+  /* grouped by module, the head unit's features sit together */
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (features_child (fixture, "by_module_button")), TRUE);
+  g_assert_true (gtk_widget_get_visible (ew_features_page_find_row (page, "mirror-fold-on-lock")));
+  g_assert_false (gtk_widget_get_visible (ew_features_page_find_row (page, "cornering-lights")));
+  g_assert_cmpstr (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (
+                     gtk_widget_get_ancestor (ew_features_page_find_row (page, "video-in-motion"),
+                                              ADW_TYPE_PREFERENCES_GROUP))),
+                   ==, "HU_NBT (head unit, NBT / NBT EVO)");
+  g_assert_true (gtk_widget_get_parent (ew_features_page_find_row (page, "video-in-motion"))
+                 == gtk_widget_get_parent (ew_features_page_find_row (page, "apple-carplay")));
+  g_assert_true (gtk_widget_get_parent (ew_features_page_find_row (page, "video-in-motion"))
+                 != gtk_widget_get_parent (ew_features_page_find_row (page, "lap-timer")));
+
+  /* the page still fits a phone-sized window */
+  gtk_editable_set_text (GTK_EDITABLE (features_child (fixture, "search_entry")), "");
+  g_signal_emit_by_name (features_child (fixture, "search_entry"), "search-changed");
+  gtk_widget_measure (GTK_WIDGET (page), GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_assert_cmpint (minimum, <=, 360);
+}
+
+/* A job a crash left running is shown as unfinished, with Restore. */
+static void
+test_history_unfinished (UiFixture *fixture, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  EwJobStore *store;
+  gint64 job_id;
+  GtkWidget *row;
+  int minimum = 0;
+
+  /* a store written by an earlier run that died mid-job */
+  fixture_tear_down (fixture, data);
+  fixture->store_dir = g_strdup (store_dir);
+  path = g_build_filename (store_dir, "jobs.sqlite", NULL);
+  store = ew_job_store_open (path, &error);
+  g_assert_no_error (error);
+  job_id = ew_job_store_begin_job (store, EW_JOB_KIND_CODING, "WBAZZZZZZCA123456", "bmw-f30",
+                                   FEATURES_LINK, "Cornering lights: off → on", 0, &error);
+  g_assert_no_error (error);
+  g_assert_true (ew_job_store_journal (store, job_id, "write", "fem", "started", NULL, &error));
+  ew_job_store_close (store);
+  fixture_set_up (fixture, data);
+
+  row = ew_history_page_find_row (history_page (fixture), job_id);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (ew_job_row_get_state_text (EW_JOB_ROW (row)), ==, "Unfinished");
+  g_assert_true (ew_job_row_can_restore (EW_JOB_ROW (row)));
+  g_assert_cmpuint (ew_job_row_get_n_journal (EW_JOB_ROW (row)), ==, 1);
+  /* the history fits a phone-sized window */
+  gtk_widget_measure (GTK_WIDGET (history_page (fixture)), GTK_ORIENTATION_HORIZONTAL, -1,
+                      &minimum, NULL, NULL, NULL);
+  g_assert_cmpint (minimum, <=, 360);
+
+  /* Restore asks first */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history_page (fixture)), "history.restore",
+                                             "x", job_id));
+  iterate_until (dialog_is_mapped, fixture);
+  respond ("cancel");
+  g_assert_false (ew_features_page_get_is_busy (features_page (fixture)));
+}
+
 int
 main (int argc, char **argv)
 {
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *store_path = NULL;
+  int status;
+
+  /* every test's jobs go to a store of its own, never the user's */
+  store_dir = g_dir_make_tmp ("ew-ui-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  store_path = g_build_filename (store_dir, "jobs.sqlite", NULL);
+  g_setenv ("ECU_WORKSHOP_JOB_STORE", store_path, TRUE);
+
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  /* the application's stylesheet, as AdwApplication loads it */
+  gtk_css_provider_load_from_resource (css, "/io/github/ecuworkshop/EcuWorkshop/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   g_test_add ("/ui/vehicle/decoded-while-typing", UiFixture, NULL,
               fixture_set_up, test_decoded_while_typing, fixture_tear_down);
@@ -461,5 +981,18 @@ main (int argc, char **argv)
               fixture_set_up, test_scan_fits_narrow, fixture_tear_down);
   g_test_add ("/ui/scan/cancel", UiFixture, NULL,
               fixture_set_up, test_scan_cancel, fixture_tear_down);
-  return g_test_run ();
+  g_test_add ("/ui/features/apply-undo", UiFixture, NULL,
+              store_fixture_set_up, test_features_apply_undo, fixture_tear_down);
+  g_test_add ("/ui/features/failure", UiFixture, NULL,
+              store_fixture_set_up, test_features_failure, fixture_tear_down);
+  g_test_add ("/ui/features/not-fitted", UiFixture, NULL,
+              store_fixture_set_up, test_features_not_fitted, fixture_tear_down);
+  g_test_add ("/ui/history/unfinished", UiFixture, NULL,
+              store_fixture_set_up, test_history_unfinished, fixture_tear_down);
+  status = g_test_run ();
+
+  remove_store_files ();
+  g_rmdir (store_dir);
+  g_free (store_dir);
+  return status;
 }

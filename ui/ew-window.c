@@ -5,6 +5,8 @@
 #include <glib/gi18n.h>
 
 #include "ew-window.h"
+#include "ew-features-page.h"
+#include "ew-history-page.h"
 #include "ew-vehicle-page.h"
 
 struct _EwWindow {
@@ -16,6 +18,8 @@ struct _EwWindow {
   GtkLabel             *car_vin_label;
   AdwViewStack         *stack;
   EwVehiclePage        *vehicle_page;
+  EwFeaturesPage       *features_page;
+  EwHistoryPage        *history_page;
 };
 
 G_DEFINE_FINAL_TYPE (EwWindow, ew_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -47,15 +51,68 @@ on_car_changed (EwWindow *self)
                           car != NULL && !adw_view_switcher_title_get_title_visible (self->switcher_title));
 }
 
+/* The features of the car just scanned are read at once. */
+static void
+on_car_scanned (EwWindow *self, const char *link)
+{
+  ew_features_page_set_link (self->features_page, link);
+  ew_features_page_read (self->features_page);
+}
+
+static void
+on_link_changed (EwWindow *self)
+{
+  ew_features_page_set_link (self->features_page, ew_vehicle_page_get_link (self->vehicle_page));
+}
+
+static void
+on_job_finished (EwWindow *self, gint64 job_id)
+{
+  ew_history_page_refresh (self->history_page);
+}
+
+/* Restores run on the connection to the car in the bay, one job at a time. */
+static void
+on_restore_requested (EwWindow *self, gint64 job_id)
+{
+  ew_features_page_restore (self->features_page, job_id);
+}
+
 EwWindow *
 ew_window_new (GtkApplication    *application,
                EwVehicleDatabase *db,
                const EwWmiTable  *wmi_table)
 {
   EwWindow *self = g_object_new (EW_TYPE_WINDOW, "application", application, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwSharedStore) shared = NULL;
+  EwJobStore *store;
 
   ew_vehicle_page_set_data (self->vehicle_page, db, wmi_table);
+
+  /* without a job store nothing is written: no backup could be kept */
+  store = ew_job_store_open (NULL, &error);
+  if (store != NULL)
+    shared = ew_shared_store_new (store);
+  else
+    g_warning ("The job store cannot be opened: %s", error->message);
+  ew_features_page_set_data (self->features_page, db, shared);
+  ew_history_page_set_store (self->history_page, shared, error);
   return self;
+}
+
+GtkWidget *
+ew_window_get_features_page (EwWindow *self)
+{
+  g_return_val_if_fail (EW_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->features_page);
+}
+
+GtkWidget *
+ew_window_get_history_page (EwWindow *self)
+{
+  g_return_val_if_fail (EW_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->history_page);
 }
 
 GtkWidget *
@@ -78,6 +135,8 @@ ew_window_class_init (EwWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   g_type_ensure (EW_TYPE_VEHICLE_PAGE);
+  g_type_ensure (EW_TYPE_FEATURES_PAGE);
+  g_type_ensure (EW_TYPE_HISTORY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-window.ui");
@@ -87,7 +146,13 @@ ew_window_class_init (EwWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwWindow, car_vin_label);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, vehicle_page);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, features_page);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, history_page);
   gtk_widget_class_bind_template_callback (widget_class, on_car_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_car_scanned);
+  gtk_widget_class_bind_template_callback (widget_class, on_link_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_job_finished);
+  gtk_widget_class_bind_template_callback (widget_class, on_restore_requested);
 }
 
 static void
@@ -96,4 +161,6 @@ ew_window_init (EwWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
                             G_CALLBACK (on_car_changed), self);
+  g_object_bind_property (self->features_page, "is-busy", self->history_page, "is-busy",
+                          G_BINDING_SYNC_CREATE);
 }

@@ -17,6 +17,8 @@ EwWindow      *ew_window_new              (GtkApplication    *application,
                                            EwVehicleDatabase *db,
                                            const EwWmiTable  *wmi_table);
 GtkWidget     *ew_window_get_vehicle_page (EwWindow *self);
+GtkWidget     *ew_window_get_features_page (EwWindow *self);
+GtkWidget     *ew_window_get_history_page (EwWindow *self);
 void           ew_window_show_page        (EwWindow *self, const char *page_name);
 
 G_END_DECLS

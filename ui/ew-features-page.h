@@ -1,0 +1,51 @@
+/* ew-features-page.h — the Features page: what the car in the bay can do.
+ *
+ * Once the car is scanned (or on "Read Features") the page reads every
+ * feature of the car's family from the car: switchable ones with a switch
+ * or a choice, the others with the reason (not fitted, needs programming).
+ * Changes wait in a pending bar until Apply, which reviews them first;
+ * the engine then writes them with backup, read-back and rollback, and the
+ * page reads the car again so that it shows what the car really holds.
+ * Every job can be undone from the toast that reports it.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "connect/connection.h"
+#include "coding/catalogue.h"
+#include "ew-shared-store.h"
+
+G_BEGIN_DECLS
+
+#define EW_TYPE_FEATURES_PAGE (ew_features_page_get_type ())
+G_DECLARE_FINAL_TYPE (EwFeaturesPage, ew_features_page, EW, FEATURES_PAGE, GtkWidget)
+
+/* db is borrowed and must outlive the page; store (nullable: the job store
+ * could not be opened, nothing can be written) is referenced. */
+void                ew_features_page_set_data        (EwFeaturesPage    *self,
+                                                      EwVehicleDatabase *db,
+                                                      EwSharedStore     *store);
+/* The car's link. A sim: link keeps its car while the URI stays the same. */
+void                ew_features_page_set_link        (EwFeaturesPage    *self,
+                                                      const char        *uri);
+const char         *ew_features_page_get_link        (EwFeaturesPage    *self);
+/* Reads the car's features in a worker (the "features.read" action). */
+void                ew_features_page_read            (EwFeaturesPage    *self);
+/* Restores a coding job from its backups (Undo, or Restore on the History
+ * page) on the page's connection, then reads the car again. */
+void                ew_features_page_restore         (EwFeaturesPage    *self,
+                                                      gint64             job_id);
+gboolean            ew_features_page_get_is_busy     (EwFeaturesPage    *self);
+/* The connection features are read and written through, or NULL. transfer none */
+EwConnection       *ew_features_page_get_connection  (EwFeaturesPage    *self);
+/* The catalogue last read, or NULL. transfer none */
+EwFeatureCatalogue *ew_features_page_get_catalogue   (EwFeaturesPage    *self);
+/* The row of feature_id, or NULL. transfer none */
+GtkWidget          *ew_features_page_find_row        (EwFeaturesPage    *self,
+                                                      const char        *feature_id);
+guint               ew_features_page_get_n_pending   (EwFeaturesPage    *self);
+/* The job the last apply or restore started, or 0. */
+gint64              ew_features_page_get_last_job_id (EwFeaturesPage    *self);
+
+G_END_DECLS
