@@ -227,10 +227,9 @@ ew_coding_plan_new (EwFeatureCatalogue     *catalogue,
           if (now == NULL || g_bytes_get_size (now) != cd->length_bytes)
             {
               g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_NOT_SWITCHABLE,
-                           _("%s (%s): DID 0x%04X of the %s was not read correctly (%" G_GSIZE_FORMAT
-                             " of %u bytes)"),
+                           _("%s (%s): DID 0x%04X of the %s was not read correctly (%u of %u bytes)"),
                            st->feature->name, st->feature->id, cd->did, st->module->name,
-                           now != NULL ? g_bytes_get_size (now) : 0, cd->length_bytes);
+                           now != NULL ? (guint) g_bytes_get_size (now) : 0u, cd->length_bytes);
               return NULL;
             }
           w = g_new0 (DidWork, 1);

@@ -376,8 +376,8 @@ write_and_verify (Transaction *tx,
 
       g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_VERIFY,
                    _("DID 0x%04X of the %s reads back %s where %s was written (first "
-                     "difference at byte %" G_GSSIZE_FORMAT ")"),
-                   t->did, t->module->name, got, want, diff);
+                     "difference at byte %d)"),
+                   t->did, t->module->name, got, want, (int) diff);
       journal_quiet (tx, verify_step, t->module->id, "failed", (*error)->message);
       return FALSE;
     }
@@ -532,8 +532,8 @@ fail_job (Transaction *tx, GError *cause, GError **error)
       set_job_state (tx, EW_JOB_STATE_FAILED);
       g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_ROLLBACK_FAILED,
                    _("%s Restoring the old coding failed too (%s): the car needs attention; "
-                     "its backup is in job %" G_GINT64_FORMAT "."),
-                   what, failures->str, tx->job_id);
+                     "its backup is in job %lld."),
+                   what, failures->str, (long long) tx->job_id);
     }
   leave_sessions (tx);
   g_error_free (cause);
@@ -813,18 +813,18 @@ ew_coding_restore (EwConnection         *connection,
   if (family == NULL || (record->family_id != NULL && g_strcmp0 (record->family_id, family->id) != 0))
     {
       g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_PRECONDITION,
-                   _("Job %" G_GINT64_FORMAT " was done on a %s, not on the car on this link"),
-                   job_id, record->family_id);
+                   _("Job %lld was done on a %s, not on the car on this link"),
+                   (long long) job_id, record->family_id);
       return 0;
     }
   if (backups->len == 0)
     {
       g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_NOTHING_TO_DO,
-                   _("Job %" G_GINT64_FORMAT " holds no backup to restore"), job_id);
+                   _("Job %lld holds no backup to restore"), (long long) job_id);
       return 0;
     }
 
-  summary = g_strdup_printf (_("Restore of job %" G_GINT64_FORMAT ": %s"), job_id,
+  summary = g_strdup_printf (_("Restore of job %lld: %s"), (long long) job_id,
                              record->summary != NULL ? record->summary : "");
   id = ew_job_store_begin_job (store, EW_JOB_KIND_RESTORE, record->vin, family->id,
                                ew_connection_get_uri (connection), summary, job_id, error);
@@ -845,9 +845,9 @@ ew_coding_restore (EwConnection         *connection,
       if (cd == NULL)
         {
           g_set_error (&local_error, EW_CODING_ERROR, EW_CODING_ERROR_PRECONDITION,
-                       _("Job %" G_GINT64_FORMAT " backed up DID 0x%04X of module “%s”, which the "
+                       _("Job %lld backed up DID 0x%04X of module “%s”, which the "
                          "vehicle data of %s does not have"),
-                       job_id, b->did, b->module_id, family->id);
+                       (long long) job_id, b->did, b->module_id, family->id);
           goto failed;
         }
       t = g_new0 (Target, 1);
@@ -937,8 +937,8 @@ ew_coding_restore (EwConnection         *connection,
       journal_quiet (&tx, "job", NULL, "failed", local_error->message);
       set_job_state (&tx, EW_JOB_STATE_FAILED);
       g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_ROLLBACK_FAILED,
-                   _("Restoring job %" G_GINT64_FORMAT " did not complete: %s"),
-                   job_id, local_error->message);
+                   _("Restoring job %lld did not complete: %s"),
+                   (long long) job_id, local_error->message);
       leave_sessions (&tx);
       transaction_clear (&tx);
       return 0;
