@@ -919,6 +919,11 @@ test_history_unfinished (UiFixture *fixture, gconstpointer data)
   ew_job_store_close (store);
   fixture_set_up (fixture, data);
 
+  /* the window opens on History, where the unfinished job waits */
+  g_assert_true (gtk_widget_get_ancestor (GTK_WIDGET (history_page (fixture)), ADW_TYPE_VIEW_STACK) != NULL);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (
+                     ADW_VIEW_STACK (gtk_widget_get_ancestor (GTK_WIDGET (history_page (fixture)),
+                                                              ADW_TYPE_VIEW_STACK))), ==, "history");
   row = ew_history_page_find_row (history_page (fixture), job_id);
   g_assert_nonnull (row);
   g_assert_cmpstr (ew_job_row_get_state_text (EW_JOB_ROW (row)), ==, "Unfinished");

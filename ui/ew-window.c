@@ -78,6 +78,24 @@ on_restore_requested (EwWindow *self, gint64 job_id)
   ew_features_page_restore (self->features_page, job_id);
 }
 
+/* A job a crash or a kill interrupted opens the window on History, where
+ * it is listed as unfinished with its Restore action. */
+static void
+show_unfinished_jobs (EwWindow *self, EwJobStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) unfinished = ew_job_store_list_unfinished (store, &error);
+
+  if (unfinished == NULL)
+    {
+      g_warning ("Unfinished jobs cannot be listed: %s", error->message);
+      return;
+    }
+  if (unfinished->len == 0)
+    return;
+  adw_view_stack_set_visible_child_name (self->stack, "history");
+}
+
 EwWindow *
 ew_window_new (GtkApplication    *application,
                EwVehicleDatabase *db,
@@ -98,6 +116,8 @@ ew_window_new (GtkApplication    *application,
     g_warning ("The job store cannot be opened: %s", error->message);
   ew_features_page_set_data (self->features_page, db, shared);
   ew_history_page_set_store (self->history_page, shared, error);
+  if (store != NULL)
+    show_unfinished_jobs (self, store);
   return self;
 }
 
