@@ -310,17 +310,11 @@ explain_apply_error (GError **error, GError *local_error, gint64 job_id)
 {
   g_autofree char *job = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
 
-  if (g_error_matches (local_error, EW_CODING_ERROR, EW_CODING_ERROR_ROLLED_BACK)
-      && strstr (local_error->message, "restored") != NULL)
+  if (g_error_matches (local_error, EW_CODING_ERROR, EW_CODING_ERROR_ROLLED_BACK))
     /* the engine's message already says every module was restored */
     /* TRANSLATORS: the job number, then what failed and what was done */
     g_set_error (error, EW_CODING_ERROR, local_error->code,
                  _("coding job %s was rolled back: %s"), job, local_error->message);
-  else if (g_error_matches (local_error, EW_CODING_ERROR, EW_CODING_ERROR_ROLLED_BACK))
-    /* TRANSLATORS: the job number, then what failed */
-    g_set_error (error, EW_CODING_ERROR, local_error->code,
-                 _("coding failed and was rolled back: every module was restored to its previous "
-                   "coding and verified (job %s): %s"), job, local_error->message);
   else if (g_error_matches (local_error, EW_CODING_ERROR, EW_CODING_ERROR_ROLLBACK_FAILED))
     /* TRANSLATORS: the job number, then what failed */
     g_set_error (error, EW_CODING_ERROR, local_error->code,

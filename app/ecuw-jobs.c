@@ -234,7 +234,7 @@ show_job (EcuwContext *ctx, EwJobStore *store, gint64 job_id, GError **error)
     if (job->restores_job_id > 0)
       g_print ("  %-10s %" G_GINT64_FORMAT "\n", _("restores"), job->restores_job_id);
     if (job->state == EW_JOB_STATE_RUNNING)
-      /* TRANSLATORS: %s is the job number */
+      /* TRANSLATORS: JOB is the command's placeholder for a job number */
       g_print ("  %s\n", _("This job did not finish; ecuw restore JOB writes its backup back."));
   }
 
