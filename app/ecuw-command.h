@@ -52,6 +52,9 @@ gboolean ecuw_cmd_sim      (EcuwContext *ctx, int argc, char **argv, GError **er
 gboolean ecuw_cmd_live_features (EcuwContext *ctx, int argc, char **argv, GError **error);
 gboolean ecuw_cmd_code     (EcuwContext *ctx, int argc, char **argv, GError **error);
 
+/* ecuw-retrofit.c: code the car and a used module fitted to it. */
+gboolean ecuw_cmd_retrofit (EcuwContext *ctx, int argc, char **argv, GError **error);
+
 /* ecuw-jobs.c: the job store's jobs, journal and backups, and restoring
  * a job's backup to the car. */
 gboolean ecuw_cmd_jobs     (EcuwContext *ctx, int argc, char **argv, GError **error);

@@ -39,6 +39,8 @@ static const EcuwCommand commands[] = {
   { "scan",     "",           N_("Identify the car and every module on the link, and report findings"), ecuw_cmd_scan },
   { "code",     N_("FEATURE=STATE…"),
                               N_("Code features of the car, with a backup and read-back, as a job"), ecuw_cmd_code },
+  { "retrofit", N_("MODULE"), N_("Code the car to know a used module is fitted, and the module to the car"),
+                              ecuw_cmd_retrofit },
   { "jobs",     N_("[JOB]"),  N_("List the jobs, newest first, or show one job's journal and backups"), ecuw_cmd_jobs },
   { "job",      N_("JOB"),    N_("Show one job's journal and backups"),                          ecuw_cmd_job },
   { "restore",  N_("JOB"),    N_("Write a job's backup back to the car, verified"),              ecuw_cmd_restore },
@@ -69,7 +71,7 @@ print_usage (FILE *out)
   fprintf (out, "  %-20s %s\n", _("--link URI"),
            _("The car: sim:FAMILY, doip:HOST[:PORT], socketcan:IFACE, gsusb:[VID:PID] "
              "(default: " ECUW_DEFAULT_LINK ")"));
-  fprintf (out, "  %-20s %s\n", "--dry-run", _("code: print the plan, write nothing"));
+  fprintf (out, "  %-20s %s\n", "--dry-run", _("code, retrofit: print the plan, write nothing"));
   fprintf (out, "  %-20s %s\n", _("--acknowledge FEATURE"),
            _("code: confirm a feature of community data (repeat for each)"));
   fprintf (out, "  %-20s %s\n", "--verify", _("jobs: check the journal's hash chain"));

@@ -1017,6 +1017,74 @@ test_code_acknowledge (CodingFixture *fx, gconstpointer data)
   g_rmdir (families);
 }
 
+/* `ecuw retrofit`: the plan, the job, nothing left to do on the car that
+ * remembers it, undone by `ecuw restore`; bad modules in one line. */
+static void
+test_retrofit (CodingFixture *fx, gconstpointer data)
+{
+  g_autofree char *link = g_strdup_printf ("sim:bmw-f30?profile=used-heated-seat&state=%s", fx->state);
+  g_autofree char *job = NULL;
+  JsonObject *o;
+
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "retrofit", "sm", "--dry-run", NULL);
+    g_autoptr(JsonNode) root = NULL;
+
+    g_test_message ("retrofit --dry-run: %s", run->err);
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    o = json_node_get_object (root);
+    g_assert_true (json_object_get_boolean_member (o, "dry_run"));
+    g_assert_true (json_object_get_null_member (o, "job"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "writes")), ==, 4);
+    g_assert_nonnull (find_by_member (json_object_get_array_member (o, "writes"), "did", "0xF190"));
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "retrofit", "sm", NULL);
+
+    g_test_message ("retrofit: %s", run->err);
+    g_assert_cmpint (run->exit_status, ==, 0);
+    g_assert_nonnull (strstr (run->out, "Option list: + 494"));
+    g_assert_nonnull (strstr (run->out, "To undo it: ecuw restore "));
+    job = g_strdup (strstr (run->out, "To undo it: ecuw restore ") + strlen ("To undo it: ecuw restore "));
+    g_strstrip (job);
+  }
+  {
+    /* the car remembers: a second run finds the seat retrofitted */
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "retrofit", "sm", NULL);
+    g_autoptr(JsonNode) root = NULL;
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    g_assert_true (json_object_get_boolean_member (json_node_get_object (root), "nothing_to_do"));
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "restore", job, NULL);
+
+    g_test_message ("restore: %s", run->err);
+    g_assert_cmpint (run->exit_status, ==, 0);
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "retrofit", "sm", "--dry-run", NULL);
+    g_autoptr(JsonNode) root = NULL;
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    root = parse_json (run->out);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (root),
+                                                                           "writes")), ==, 4);
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "retrofit", "dme", NULL);
+
+    assert_one_error_line (run, "no retrofit for the DME");
+  }
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("retrofit", NULL);
+
+    assert_one_error_line (run, "usage: ecuw [--link URI] retrofit MODULE");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1049,5 +1117,7 @@ main (int argc, char **argv)
               coding_fixture_set_up, test_code_rolled_back, coding_fixture_tear_down);
   g_test_add ("/cli/code/acknowledge", CodingFixture, NULL,
               coding_fixture_set_up, test_code_acknowledge, coding_fixture_tear_down);
+  g_test_add ("/cli/retrofit", CodingFixture, NULL,
+              coding_fixture_set_up, test_retrofit, coding_fixture_tear_down);
   return g_test_run ();
 }

@@ -117,12 +117,9 @@ ew_coding_plan_new (EwFeatureCatalogue     *catalogue,
   g_return_val_if_fail (catalogue != NULL, NULL);
 
   family = ew_feature_catalogue_get_family (catalogue);
-  plan = g_new0 (EwCodingPlan, 1);
-  plan->family = ew_family_ref (family);
+  plan = ew_coding_plan_new_empty (family);
   plan->vin = g_strdup (ew_feature_catalogue_get_vin (catalogue));
   plan->is_simulated = ew_feature_catalogue_is_simulated (catalogue);
-  plan->lines = g_ptr_array_new_with_free_func (g_free);
-  plan->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) coding_change_free);
 
   for (guint r = 0; r < n_requests; r++)
     {
@@ -303,6 +300,32 @@ ew_coding_plan_new (EwFeatureCatalogue     *catalogue,
   return g_steal_pointer (&plan);
 }
 
+/* An EwCodingDid the plan made itself: no items, no default. */
+static void
+extra_did_free (EwCodingDid *did)
+{
+  g_free (did->name);
+  g_clear_pointer (&did->items, g_ptr_array_unref);
+  g_clear_pointer (&did->default_bytes, g_bytes_unref);
+  g_free (did);
+}
+
+EwCodingPlan *
+ew_coding_plan_new_empty (EwFamily *family)
+{
+  EwCodingPlan *plan;
+
+  g_return_val_if_fail (family != NULL, NULL);
+
+  plan = g_new0 (EwCodingPlan, 1);
+  plan->family = ew_family_ref (family);
+  plan->lines = g_ptr_array_new_with_free_func (g_free);
+  plan->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) coding_change_free);
+  plan->notes = g_ptr_array_new_with_free_func (g_free);
+  plan->extra_dids = g_ptr_array_new_with_free_func ((GDestroyNotify) extra_did_free);
+  return plan;
+}
+
 void
 ew_coding_plan_free (EwCodingPlan *plan)
 {
@@ -311,8 +334,14 @@ ew_coding_plan_free (EwCodingPlan *plan)
   g_clear_pointer (&plan->family, ew_family_unref);
   g_free (plan->vin);
   g_clear_pointer (&plan->lines, g_ptr_array_unref);
+  /* changes may point into extra_dids: freed first */
   g_clear_pointer (&plan->changes, g_ptr_array_unref);
   g_free (plan->summary);
+  g_clear_pointer (&plan->notes, g_ptr_array_unref);
+  g_free (plan->subject_id);
+  g_free (plan->subject_name);
+  g_free (plan->subject_source);
+  g_clear_pointer (&plan->extra_dids, g_ptr_array_unref);
   g_free (plan);
 }
 

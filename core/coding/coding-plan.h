@@ -27,6 +27,8 @@ typedef enum {
   EW_CODING_ERROR_VERIFY,             /* read-back differs from what was written */
   EW_CODING_ERROR_ROLLED_BACK,        /* failed; every module restored and verified */
   EW_CODING_ERROR_ROLLBACK_FAILED,    /* failed, and restoring failed too: attention */
+  EW_CODING_ERROR_NO_RETROFIT,        /* the vehicle data has no retrofit for the module */
+  EW_CODING_ERROR_MODULE_SILENT,      /* a module the plan needs did not answer */
 } EwCodingError;
 
 GQuark ew_coding_error_quark (void);
@@ -58,6 +60,18 @@ typedef struct {
   GPtrArray *lines;                   /* EwCodingPlanLine, in request order */
   GPtrArray *changes;                 /* EwCodingChange, module by module */
   char      *summary;                 /* "Cornering lights: off → on; …" */
+  /* A plan that no feature request made (a retrofit) speaks for itself:
+   * notes are its review lines, and its data answers for its provenance
+   * as one subject, checked like a feature's (the subject id is what the
+   * technician acknowledges for community data). */
+  GPtrArray   *notes;                 /* char *, for the review; may be empty */
+  char        *subject_id;            /* nullable: "retrofit:sm" */
+  char        *subject_name;          /* nullable: "Retrofit of the SMFA …" */
+  EwProvenance subject_provenance;
+  char        *subject_source;        /* nullable: community citation */
+  /* DIDs the plan writes that are no coding DID of the vehicle data (the
+   * VIN, the option list): changes point into this. element-type EwCodingDid */
+  GPtrArray   *extra_dids;
 } EwCodingPlan;
 
 /* Splits "FEATURE=STATE" (spaces around either are dropped);
@@ -78,6 +92,9 @@ EwCodingPlan *ew_coding_plan_new       (EwFeatureCatalogue *catalogue,
                                         const EwFeatureRequest *requests,
                                         guint               n_requests,
                                         GError            **error);
+/* An empty plan for family, to be filled by another planner (a retrofit):
+ * every array allocated, nothing to do yet. transfer full */
+EwCodingPlan *ew_coding_plan_new_empty (EwFamily           *family);
 void          ew_coding_plan_free      (EwCodingPlan       *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwCodingPlan, ew_coding_plan_free)
 

@@ -570,7 +570,47 @@ check_provenance (EwCodingPlan      *plan,
           return FALSE;
         }
     }
+  /* a plan no feature made (a retrofit) answers for its data as one */
+  if (plan->subject_id != NULL)
+    {
+      const char *name = plan->subject_name != NULL ? plan->subject_name : plan->subject_id;
+
+      if (plan->subject_provenance == EW_PROVENANCE_ILLUSTRATIVE && !plan->is_simulated)
+        {
+          g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_PROVENANCE,
+                       _("%s (%s): its coding data is illustrative, not taken from a real car, "
+                         "and is written only to a simulated car; this car did not identify "
+                         "itself as simulated"),
+                       name, plan->subject_id);
+          return FALSE;
+        }
+      if (plan->subject_provenance == EW_PROVENANCE_COMMUNITY &&
+          (acknowledged == NULL || !g_strv_contains (acknowledged, plan->subject_id)))
+        {
+          g_set_error (error, EW_CODING_ERROR, EW_CODING_ERROR_PROVENANCE,
+                       _("%s (%s): its coding data comes from the community (%s) and must be "
+                         "confirmed by the technician before it is written"),
+                       name, plan->subject_id,
+                       plan->subject_source != NULL ? plan->subject_source : _("no source given"));
+          return FALSE;
+        }
+    }
   return TRUE;
+}
+
+/* The identification DIDs a coding job may write besides coding DIDs (a
+ * retrofit links the VIN and adds to the option list), or NULL. */
+static const EwIdentificationDid *
+writable_identification (const EwModule *module, guint16 did)
+{
+  for (guint i = 0; module != NULL && i < module->identification->len; i++)
+    {
+      const EwIdentificationDid *id = g_ptr_array_index (module->identification, i);
+
+      if (id->did == did && (id->role == EW_ID_ROLE_VIN || id->role == EW_ID_ROLE_OPTION_LIST))
+        return id;
+    }
+  return NULL;
 }
 
 gint64
@@ -643,6 +683,12 @@ ew_coding_apply (EwConnection         *connection,
                     line->feature->provenance.source != NULL ? line->feature->provenance.source : "-"))
         goto failed;
     }
+  if (plan->subject_id != NULL && plan->subject_provenance == EW_PROVENANCE_COMMUNITY &&
+      !journal (&tx, "acknowledge", NULL, "ok", &local_error,
+                "%s (%s): the technician confirmed community coding data (%s)",
+                plan->subject_name != NULL ? plan->subject_name : plan->subject_id,
+                plan->subject_id, plan->subject_source != NULL ? plan->subject_source : "-"))
+    goto failed;
 
   for (guint i = 0; i < plan->changes->len; i++)
     {
@@ -840,9 +886,10 @@ ew_coding_restore (EwConnection         *connection,
       const EwJobBackup *b = g_ptr_array_index (backups, i);
       const EwModule *module = ew_family_find_module (family, b->module_id);
       const EwCodingDid *cd = module != NULL ? ew_module_find_coding_did (module, b->did) : NULL;
+      const EwIdentificationDid *written_id = cd == NULL ? writable_identification (module, b->did) : NULL;
       Target *t;
 
-      if (cd == NULL)
+      if (cd == NULL && written_id == NULL)
         {
           g_set_error (&local_error, EW_CODING_ERROR, EW_CODING_ERROR_PRECONDITION,
                        _("Job %lld backed up DID 0x%04X of module “%s”, which the "
@@ -853,7 +900,7 @@ ew_coding_restore (EwConnection         *connection,
       t = g_new0 (Target, 1);
       t->module = module;
       t->did = b->did;
-      t->length_bytes = cd->length_bytes;
+      t->length_bytes = cd != NULL ? cd->length_bytes : written_id->length_bytes;
       /* for this job, the job's old bytes are the ones to write */
       t->after = g_bytes_ref (b->before);
       g_ptr_array_add (tx.targets, t);

@@ -95,6 +95,7 @@ struct _EwSimEcu {
   char           *serial_number;
   char           *supplier;
   char           *programming_date;
+  char           *option_list;  /* nullable: the profile's options until written */
   GHashTable     *coding;       /* did -> GBytes */
   GHashTable     *mileage;      /* did -> value in the store's unit */
   GArray         *dtcs;         /* EwSimDtc */
@@ -209,6 +210,7 @@ load_from_profile (EwSimEcu *ecu)
   g_hash_table_remove_all (ecu->coding);
   g_hash_table_remove_all (ecu->mileage);
   g_array_set_size (ecu->dtcs, 0);
+  g_clear_pointer (&ecu->option_list, g_free);
   if (mp == NULL)
     {
       ecu->is_present = FALSE;
@@ -303,6 +305,7 @@ ew_sim_ecu_free (EwSimEcu *ecu)
   g_free (ecu->serial_number);
   g_free (ecu->supplier);
   g_free (ecu->programming_date);
+  g_free (ecu->option_list);
   g_mutex_clear (&ecu->mutex);
   ew_sim_faults_unref (ecu->faults);
   ew_sim_profile_unref (ecu->profile);
@@ -418,6 +421,12 @@ append_option_list (EwSimEcu   *ecu,
 {
   gboolean is_first = TRUE;
 
+  /* a tester wrote the list (a retrofit adds an option): it holds */
+  if (ecu->option_list != NULL)
+    {
+      g_byte_array_append (out, (const guint8 *) ecu->option_list, (guint) strlen (ecu->option_list));
+      return;
+    }
   for (guint i = 0; i < ecu->family->options->len; i++)
     {
       const EwOption *option = g_ptr_array_index (ecu->family->options, i);
@@ -823,6 +832,42 @@ handle_read_did (Exchange     *x,
   exchange_positive (x, out->data, out->len);
 }
 
+static const EwIdentificationDid *
+find_option_list_did (const EwModule *module, guint16 did)
+{
+  for (guint i = 0; i < module->identification->len; i++)
+    {
+      const EwIdentificationDid *id = g_ptr_array_index (module->identification, i);
+
+      if (id->did == did && id->role == EW_ID_ROLE_OPTION_LIST)
+        return id;
+    }
+  return NULL;
+}
+
+/* Printable ASCII codes joined by commas, no spaces, no empty code (see
+ * vehicle-family.xsd); an empty list is allowed. */
+static gboolean
+is_option_list (const guint8 *data, gsize len)
+{
+  gboolean after_comma = TRUE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (data[i] == ',')
+        {
+          if (after_comma)
+            return FALSE;
+          after_comma = TRUE;
+        }
+      else if (data[i] <= 0x20 || data[i] >= 0x7F)
+        return FALSE;
+      else
+        after_comma = FALSE;
+    }
+  return len == 0 || !after_comma;
+}
+
 static void
 handle_write_did (Exchange     *x,
                   const guint8 *req,
@@ -835,6 +880,7 @@ handle_write_did (Exchange     *x,
   gsize data_len = len - 3;
   const EwCodingDid *coding;
   const EwMileageStore *store;
+  const EwIdentificationDid *option_list;
 
   if (len < 4)
     {
@@ -855,6 +901,23 @@ handle_write_did (Exchange     *x,
         x->nrc = NRC_SECURITY_ACCESS_DENIED;
       else
         g_hash_table_insert (ecu->coding, GUINT_TO_POINTER (did), g_bytes_new (data, data_len));
+    }
+  else if ((option_list = find_option_list_did (module, did)) != NULL)
+    {
+      /* vehicle data like coding: the coding session and security level */
+      if (ecu->is_in_bootloader)
+        x->nrc = NRC_REQUEST_OUT_OF_RANGE;
+      else if (!is_option_list (data, data_len))
+        x->nrc = NRC_REQUEST_OUT_OF_RANGE;
+      else if (ecu->session != module->coding_session)
+        x->nrc = NRC_REQUEST_OUT_OF_RANGE;
+      else if (!is_unlocked_for (ecu, module->coding_security_level))
+        x->nrc = NRC_SECURITY_ACCESS_DENIED;
+      else
+        {
+          g_free (ecu->option_list);
+          ecu->option_list = g_strndup ((const char *) data, data_len);
+        }
     }
   else if (did == 0xF190)
     {
@@ -1696,6 +1759,8 @@ ew_sim_ecu_save_state (EwSimEcu *ecu,
   g_key_file_set_string (key_file, group, "serial-number", ecu->serial_number);
   g_key_file_set_string (key_file, group, "supplier", ecu->supplier);
   g_key_file_set_string (key_file, group, "programming-date", ecu->programming_date);
+  if (ecu->option_list != NULL)
+    g_key_file_set_string (key_file, group, "option-list", ecu->option_list);
   g_hash_table_iter_init (&iter, ecu->coding);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
@@ -1757,6 +1822,7 @@ ew_sim_ecu_load_state (EwSimEcu  *ecu,
     { "serial-number", G_STRUCT_OFFSET (EwSimEcu, serial_number) },
     { "supplier", G_STRUCT_OFFSET (EwSimEcu, supplier) },
     { "programming-date", G_STRUCT_OFFSET (EwSimEcu, programming_date) },
+    { "option-list", G_STRUCT_OFFSET (EwSimEcu, option_list) },
   };
 
   if (!g_key_file_has_group (key_file, group))

@@ -1525,6 +1525,173 @@ parse_module (Builder *b, xmlNodePtr node)
   return TRUE;
 }
 
+/* ---- retrofit ------------------------------------------------------------ */
+
+/* An item of a coding DID of module and one of its values, named by a
+ * <retrofit> child; every reference is checked with the line it is on. */
+static const EwCodingItem *
+retrofit_item (Builder *b, const EwModule *module, xmlNodePtr node, guint16 *did_out)
+{
+  const EwCodingDid *did;
+  const EwCodingItem *item;
+  const char *item_id;
+  guint64 id;
+
+  if (attr (b, node, "did") == NULL)
+    {
+      invalid (b, node, "attribute 'did' is missing");
+      return NULL;
+    }
+  if (!get_hex (b, node, "did", 0xFFFF, 0, &id))
+    return NULL;
+  if (!require_attr (b, node, "item", &item_id))
+    return NULL;
+  did = ew_module_find_coding_did (module, (guint16) id);
+  if (did == NULL)
+    {
+      invalid (b, node, "module '%s' has no coding DID 0x%04X", module->id, (guint) id);
+      return NULL;
+    }
+  item = ew_coding_did_find_item (did, item_id);
+  if (item == NULL)
+    {
+      invalid (b, node, "DID 0x%04X of module '%s' has no item '%s'", (guint) id, module->id,
+               item_id);
+      return NULL;
+    }
+  *did_out = (guint16) id;
+  return item;
+}
+
+static gboolean
+retrofit_value (Builder *b, const EwModule *module, const EwCodingItem *item, xmlNodePtr node,
+                const char *name, char **out)
+{
+  const char *value;
+
+  if (!require_attr (b, node, name, &value))
+    return FALSE;
+  if (ew_coding_item_find_value (item, value) == NULL)
+    return invalid (b, node, "item '%s' of module '%s' has no value '%s' (attribute '%s')",
+                    item->id, module->id, value, name);
+  *out = intern (b, value);
+  return TRUE;
+}
+
+static gboolean
+family_has_option_list (const EwFamily *family)
+{
+  for (guint i = 0; i < family->modules->len; i++)
+    {
+      const EwModule *m = g_ptr_array_index (family->modules, i);
+
+      for (guint j = 0; j < m->identification->len; j++)
+        if (((EwIdentificationDid *) g_ptr_array_index (m->identification, j))->role ==
+            EW_ID_ROLE_OPTION_LIST)
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/* Parsed once every module is known: a retrofit names other modules. */
+static gboolean
+parse_retrofit (Builder *b, EwModule *module, xmlNodePtr node)
+{
+  EwRetrofit *r = g_new0 (EwRetrofit, 1);
+
+  module->retrofit = r;
+  r->car_coding = g_ptr_array_new_with_free_func (g_free);
+  r->options = g_ptr_array_new ();
+  r->module_coding = g_ptr_array_new_with_free_func (g_free);
+  if (!get_provenance (b, node, &r->provenance))
+    return FALSE;
+
+  FOR_EACH_ELEMENT (c, node)
+    {
+      if (is_element (c, "car-coding"))
+        {
+          EwRetrofitCarCoding *cc = g_new0 (EwRetrofitCarCoding, 1);
+          const EwModule *other;
+          const EwCodingItem *item;
+          const char *module_id;
+
+          g_ptr_array_add (r->car_coding, cc);
+          if (!require_attr (b, c, "module", &module_id))
+            return FALSE;
+          other = ew_family_find_module (b->family, module_id);
+          if (other == NULL)
+            return key_violation (b, c, "retrofit of module '%s' codes module '%s', which the "
+                                  "family does not have", module->id, module_id);
+          if (other == module)
+            return invalid (b, c, "retrofit of module '%s': <car-coding> names the module "
+                            "itself; its own coding goes in <module-coding>", module->id);
+          cc->module = other->id;
+          if ((item = retrofit_item (b, other, c, &cc->did)) == NULL)
+            return FALSE;
+          cc->item = item->id;
+          if (!retrofit_value (b, other, item, c, "value", &cc->value))
+            return FALSE;
+        }
+      else if (is_element (c, "option"))
+        {
+          const char *code;
+
+          if (!require_attr (b, c, "code", &code))
+            return FALSE;
+          if (ew_family_find_option (b->family, code) == NULL)
+            return key_violation (b, c, "retrofit of module '%s' adds option '%s', which the "
+                                  "family's <options> does not list", module->id, code);
+          if (!family_has_option_list (b->family))
+            return invalid (b, c, "retrofit of module '%s' adds option '%s', but no module of "
+                            "the family holds an option-list DID to write it to",
+                            module->id, code);
+          for (guint i = 0; i < r->options->len; i++)
+            if (strcmp (g_ptr_array_index (r->options, i), code) == 0)
+              return invalid (b, c, "retrofit of module '%s' adds option '%s' twice",
+                              module->id, code);
+          g_ptr_array_add (r->options, ew_family_find_option (b->family, code)->code);
+        }
+      else if (is_element (c, "module-coding"))
+        {
+          EwRetrofitModuleCoding *mc = g_new0 (EwRetrofitModuleCoding, 1);
+          const EwCodingItem *item;
+          const char *code;
+
+          g_ptr_array_add (r->module_coding, mc);
+          if ((item = retrofit_item (b, module, c, &mc->did)) == NULL)
+            return FALSE;
+          mc->item = item->id;
+          if (!require_attr (b, c, "option", &code))
+            return FALSE;
+          if (ew_family_find_option (b->family, code) == NULL)
+            return key_violation (b, c, "retrofit of module '%s' codes item '%s' from option "
+                                  "'%s', which the family's <options> does not list",
+                                  module->id, item->id, code);
+          mc->option = ew_family_find_option (b->family, code)->code;
+          if (!retrofit_value (b, module, item, c, "if-fitted", &mc->if_fitted) ||
+              !retrofit_value (b, module, item, c, "if-absent", &mc->if_absent))
+            return FALSE;
+        }
+      else if (is_element (c, "vin-link"))
+        {
+          gboolean has_vin = FALSE;
+
+          for (guint i = 0; i < module->identification->len; i++)
+            if (((EwIdentificationDid *) g_ptr_array_index (module->identification, i))->role ==
+                EW_ID_ROLE_VIN)
+              has_vin = TRUE;
+          if (!has_vin)
+            return invalid (b, c, "retrofit of module '%s' links the VIN, but the module has no "
+                            "identification DID of role 'vin'", module->id);
+          r->has_vin_link = TRUE;
+        }
+    }
+  if (r->car_coding->len == 0 && r->options->len == 0 && r->module_coding->len == 0 &&
+      !r->has_vin_link)
+    return invalid (b, node, "retrofit of module '%s' changes nothing", module->id);
+  return TRUE;
+}
+
 /* ---- features and jobs --------------------------------------------------- */
 
 static gboolean
@@ -1755,6 +1922,20 @@ build_family (Builder *b, xmlNodePtr root)
       FOR_EACH_ELEMENT (c, child)
         if (!parse_module (b, c))
           return FALSE;
+    }
+  if ((child = first_child (root, "modules")) != NULL)
+    {
+      guint i = 0;
+
+      FOR_EACH_ELEMENT (c, child)
+        {
+          xmlNodePtr retrofit = first_child (c, "retrofit");
+
+          if (retrofit != NULL &&
+              !parse_retrofit (b, g_ptr_array_index (family->modules, i), retrofit))
+            return FALSE;
+          i++;
+        }
     }
   if ((child = first_child (root, "features")) != NULL)
     {

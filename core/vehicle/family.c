@@ -113,6 +113,16 @@ ew_programming_plan_free (EwProgrammingPlan *plan)
   g_free (plan);
 }
 
+/* The strings live in the family's string chunk. */
+static void
+ew_retrofit_free (EwRetrofit *retrofit)
+{
+  g_clear_pointer (&retrofit->car_coding, g_ptr_array_unref);
+  g_clear_pointer (&retrofit->options, g_ptr_array_unref);
+  g_clear_pointer (&retrofit->module_coding, g_ptr_array_unref);
+  g_free (retrofit);
+}
+
 void
 ew_module_free (EwModule *module)
 {
@@ -122,6 +132,7 @@ ew_module_free (EwModule *module)
   g_clear_pointer (&module->mileage, g_ptr_array_unref);
   g_clear_pointer (&module->flash, ew_flash_layout_free);
   g_clear_pointer (&module->programming, ew_programming_plan_free);
+  g_clear_pointer (&module->retrofit, ew_retrofit_free);
   g_free (module);
 }
 

@@ -248,6 +248,33 @@ typedef enum {
   EW_MODULE_OTHER,
 } EwModuleKind;
 
+/* Retrofit of a used module (see <retrofit> in vehicle-family.xsd): what
+ * the rest of the car must say so that it knows the module is fitted, the
+ * options the car gains, and how the module codes itself from the car's
+ * option list. */
+typedef struct {
+  char    *module;                  /* EwModule id elsewhere in the car */
+  guint16  did;                     /* one of its coding DIDs */
+  char    *item;                    /* EwCodingItem id */
+  char    *value;                   /* EwCodingValue name: "fitted" */
+} EwRetrofitCarCoding;
+
+typedef struct {
+  guint16  did;                     /* a coding DID of the retrofitted module */
+  char    *item;
+  char    *option;                  /* EwOption code */
+  char    *if_fitted;               /* EwCodingValue name with the option */
+  char    *if_absent;               /* EwCodingValue name without it */
+} EwRetrofitModuleCoding;
+
+typedef struct {
+  GPtrArray       *car_coding;      /* EwRetrofitCarCoding, in document order */
+  GPtrArray       *options;         /* char *: option codes the retrofit adds */
+  GPtrArray       *module_coding;   /* EwRetrofitModuleCoding */
+  gboolean         has_vin_link;    /* the module stores the car's VIN */
+  EwProvenanceInfo provenance;
+} EwRetrofit;
+
 typedef struct {
   char               *id;
   char               *name;
@@ -263,6 +290,7 @@ typedef struct {
   EwFlashLayout      *flash;           /* nullable */
   EwProgrammingPlan  *programming;     /* nullable */
   EwProvenanceInfo    provenance;
+  EwRetrofit         *retrofit;        /* nullable: no retrofit data */
 } EwModule;
 
 typedef enum {
