@@ -386,6 +386,33 @@ add_finding (EwScanResult   *result,
   g_ptr_array_add (result->findings, f);
 }
 
+/* What a module from another car needs depends on what it is: a cluster
+ * or an engine ECU is programming work, anything else a retrofit in coding. */
+static char *
+vin_mismatch_explanation (const EwModule *module, const char *module_vin, const char *car_vin)
+{
+  switch (module->kind)
+    {
+    case EW_MODULE_INSTRUMENT_CLUSTER:
+      return g_strdup_printf (_("The module holds the VIN %s, but this car is %s: it was taken "
+                                "from another car. A used instrument cluster is programming "
+                                "work: its software level, the VIN link and the transfer of "
+                                "this car's mileage."),
+                              module_vin, car_vin);
+    case EW_MODULE_ENGINE:
+    case EW_MODULE_GEARBOX:
+      return g_strdup_printf (_("The module holds the VIN %s, but this car is %s: it was taken "
+                                "from another car. A used engine or gearbox control unit needs "
+                                "programming to this car; coding alone will not make it work."),
+                              module_vin, car_vin);
+    default:
+      return g_strdup_printf (_("The module holds the VIN %s, but this car is %s: it was taken "
+                                "from another car. Coding it for this car and linking it to the "
+                                "VIN (a retrofit) makes it belong here; that is coding work."),
+                              module_vin, car_vin);
+    }
+}
+
 static void
 judge (EwScanResult *result)
 {
@@ -433,11 +460,7 @@ judge (EwScanResult *result)
           && g_strcmp0 (m->vin, result->vin) != 0)
         add_finding (result, EW_FINDING_VIN_MISMATCH, module,
                      g_strdup_printf (_("%s: from another car"), module->name),
-                     g_strdup_printf (_("The module holds the VIN %s, but this car is %s. It was "
-                                        "taken from another car. It must be programmed to this "
-                                        "car (VIN link), and coded; an instrument cluster also "
-                                        "needs its mileage transferred."),
-                                      m->vin, result->vin),
+                     vin_mismatch_explanation (module, m->vin, result->vin),
                      result->vin, m->vin);
 
       level = expected_software (result->family, module);
