@@ -6,67 +6,31 @@
 #include <stdio.h>
 
 #include "ecuw-command.h"
-#include "scan/scan.h"
+#include "scan/scan-record.h"
 
 static void
 print_json (const char *uri, EwScanResult *result)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = ew_scan_result_to_json (result, uri);
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
 
-  json_builder_begin_object (b);
-  ecuw_json_add_string (b, "link", uri);
-  ecuw_json_add_string (b, "family", result->family->id);
-  ecuw_json_add_string (b, "vin", result->vin);
-  json_builder_set_member_name (b, "simulated");
-  json_builder_add_boolean_value (b, result->is_simulated);
-  json_builder_set_member_name (b, "duration_ms");
-  json_builder_add_int_value (b, result->duration_ms);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
 
-  json_builder_set_member_name (b, "modules");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < result->modules->len; i++)
-    {
-      const EwScanModule *m = g_ptr_array_index (result->modules, i);
+/* The garage keeps every car it has scanned; a store that cannot be
+ * written does not spoil the scan itself. */
+static void
+record_scan (const char *uri, EwScanResult *result)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwJobStore) store = ew_job_store_open (NULL, &error);
 
-      json_builder_begin_object (b);
-      ecuw_json_add_string (b, "id", m->module->id);
-      ecuw_json_add_string (b, "name", m->module->name);
-      ecuw_json_add_string (b, "kind", ew_module_kind_to_string (m->module->kind));
-      ecuw_json_add_string (b, "state", ew_scan_module_state_to_string (m->state));
-      ecuw_json_add_string (b, "vin", m->vin);
-      ecuw_json_add_string (b, "part_number", m->part_number);
-      ecuw_json_add_string (b, "software_version", m->software_version);
-      ecuw_json_add_string (b, "hardware_version", m->hardware_version);
-      ecuw_json_add_string (b, "serial_number", m->serial_number);
-      ecuw_json_add_string (b, "supplier", m->supplier);
-      ecuw_json_add_string (b, "programming_date", m->programming_date);
-      json_builder_set_member_name (b, "simulated");
-      json_builder_add_boolean_value (b, m->is_simulated);
-      ecuw_json_add_string (b, "error", m->error_message);
-      json_builder_set_member_name (b, "duration_ms");
-      json_builder_add_int_value (b, m->duration_ms);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "findings");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < result->findings->len; i++)
-    {
-      const EwScanFinding *f = g_ptr_array_index (result->findings, i);
-
-      json_builder_begin_object (b);
-      ecuw_json_add_string (b, "kind", ew_finding_kind_to_string (f->kind));
-      ecuw_json_add_string (b, "module", f->module->id);
-      ecuw_json_add_string (b, "title", f->title);
-      ecuw_json_add_string (b, "explanation", f->explanation);
-      ecuw_json_add_string (b, "expected", f->expected);
-      ecuw_json_add_string (b, "actual", f->actual);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  ecuw_print_json (b);
+  if (store == NULL || !ew_scan_result_record (result, uri, store, &error))
+    g_printerr ("ecuw: %s %s\n", _("warning:"), error->message);
 }
 
 static const char *
@@ -146,6 +110,7 @@ ecuw_cmd_scan (EcuwContext *ctx, int argc, char **argv, GError **error)
   ew_connection_close (connection);
   if (result == NULL)
     return FALSE;
+  record_scan (uri, result);
 
   if (ctx->json)
     print_json (uri, result);

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "store/job-store.h"
+#include "test-util.h"
+
 typedef struct {
   int   exit_status;
   char *out;
@@ -1085,6 +1088,42 @@ test_retrofit (CodingFixture *fx, gconstpointer data)
   }
 }
 
+/* Every scan and every coding job leaves the car in the garage's list of
+ * vehicles seen; the scan is kept as a snapshot. */
+static void
+test_scan_recorded (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ew-cli-seen-XXXXXX", NULL);
+  g_autofree char *store_path = g_build_filename (dir, "jobs.sqlite", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwJobStore) store = NULL;
+  g_autoptr(GPtrArray) vehicles = NULL;
+  g_autofree char *snapshot = NULL;
+  const char *vin;
+
+  job_store_path = g_strdup (store_path);
+  {
+    g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:vw-golf-mk7?profile=used-cluster", "scan", NULL);
+
+    g_assert_cmpint (run->exit_status, ==, 0);
+    g_assert_cmpstr (run->err, ==, "");
+  }
+  g_clear_pointer (&job_store_path, g_free);
+
+  store = ew_job_store_open (store_path, &error);
+  g_assert_no_error (error);
+  vehicles = ew_job_store_list_vehicles (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vehicles->len, ==, 1);
+  vin = ((EwVehicleRecord *) g_ptr_array_index (vehicles, 0))->vin;
+  g_assert_cmpstr (((EwVehicleRecord *) g_ptr_array_index (vehicles, 0))->family_id, ==, "vw-golf-mk7");
+  snapshot = ew_job_store_get_latest_scan (store, vin, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (snapshot, "\"vin-mismatch\""));
+  ew_job_store_close (g_steal_pointer (&store));
+  ew_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1105,6 +1144,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/scan/default-link", test_scan_default_link);
   g_test_add_func ("/cli/scan/text", test_scan_text);
   g_test_add_func ("/cli/scan/bad-link", test_scan_bad_link);
+  g_test_add_func ("/cli/scan/recorded", test_scan_recorded);
   g_test_add_func ("/cli/sim/doip-second-process", test_sim_doip_second_process);
   g_test_add_func ("/cli/sim/usage", test_sim_usage);
   g_test_add ("/cli/features/live", CodingFixture, NULL,

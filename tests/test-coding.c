@@ -1073,6 +1073,14 @@ test_restore_done_job (void)
   g_assert_true (hook.saw_write);
   g_assert_cmpuint (assert_old_or_new (connection, before, plan, store, id), ==, 3);
   g_assert_true (journal_has (store, id, "backup", "ok", NULL));
+  /* the car is now among the vehicles seen */
+  {
+    g_autoptr(GPtrArray) vehicles = ew_job_store_list_vehicles (store, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (vehicles->len, ==, 1);
+    g_assert_cmpstr (((EwVehicleRecord *) g_ptr_array_index (vehicles, 0))->vin, ==, plan->vin);
+  }
 
   memset (&hook, 0, sizeof hook);
   restore_id = ew_coding_restore (connection, store, id, hook_progress, &hook, NULL, &error);

@@ -914,6 +914,35 @@ test_vehicles_scans (Fixture       *f,
   g_assert_cmpint (raw_int (f->path, "SELECT COUNT(*) FROM scans"), ==, 2);
   json = raw_text (f->path, "SELECT json FROM scans WHERE vin = 'WVWZZZ1KZAW000001'");
   g_assert_cmpstr (json, ==, snapshot);
+
+  /* read back through the store */
+  {
+    g_autoptr(GPtrArray) vehicles = NULL;
+    g_autofree char *latest = NULL;
+    g_autofree char *none = NULL;
+    EwVehicleRecord *v;
+
+    g_assert_true (ew_job_store_note_vehicle (store, "WDD2050421F000002", NULL, NULL, &error));
+    vehicles = ew_job_store_list_vehicles (store, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (vehicles->len, ==, 2);
+    v = g_ptr_array_index (vehicles, 0);   /* last seen first */
+    g_assert_cmpstr (v->vin, ==, "WDD2050421F000002");
+    g_assert_null (v->family_id);
+    v = g_ptr_array_index (vehicles, 1);
+    g_assert_cmpstr (v->vin, ==, "WVWZZZ1KZAW000001");
+    g_assert_cmpstr (v->registration, ==, "B-EW 123");
+    g_assert_cmpint (g_date_time_compare (v->first_seen, v->last_seen), <, 0);
+
+    g_assert_true (ew_job_store_add_scan (store, "WVWZZZ1KZAW000001", "demo-family", "{\"n\": 2}",
+                                          &error));
+    latest = ew_job_store_get_latest_scan (store, "WVWZZZ1KZAW000001", &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (latest, ==, "{\"n\": 2}");
+    none = ew_job_store_get_latest_scan (store, "WDD2050421F000002", &error);
+    g_assert_no_error (error);
+    g_assert_null (none);
+  }
 }
 
 /* ---- threads ---- */

@@ -660,6 +660,10 @@ ew_coding_apply (EwConnection         *connection,
       return 0;
     }
 
+  /* the car goes into the garage's list of vehicles seen with its first job */
+  if (plan->vin != NULL
+      && !ew_job_store_note_vehicle (store, plan->vin, plan->family->id, NULL, error))
+    return 0;
   id = ew_job_store_begin_job (store, EW_JOB_KIND_CODING, plan->vin, plan->family->id,
                                ew_connection_get_uri (connection), plan->summary, 0, error);
   if (id == 0)

@@ -1527,3 +1527,83 @@ fail:
   rollback (store);
   return FALSE;
 }
+
+/* ---- vehicles seen and scans, read back ---- */
+
+void
+ew_vehicle_record_free (EwVehicleRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->vin);
+  g_free (record->family_id);
+  g_free (record->registration);
+  g_clear_pointer (&record->first_seen, g_date_time_unref);
+  g_clear_pointer (&record->last_seen, g_date_time_unref);
+  g_free (record);
+}
+
+GPtrArray *
+ew_job_store_list_vehicles (EwJobStore  *store,
+                            GError     **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) vehicles = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  locker = g_mutex_locker_new (&store->lock);
+  stmt = prepare (store,
+                  "SELECT vin, family_id, registration, first_seen, last_seen FROM vehicles"
+                  " ORDER BY last_seen DESC, vin",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  vehicles = g_ptr_array_new_with_free_func ((GDestroyNotify) ew_vehicle_record_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      EwVehicleRecord *v = g_new0 (EwVehicleRecord, 1);
+
+      v->vin = column_text (stmt, 0);
+      v->family_id = column_text (stmt, 1);
+      v->registration = column_text (stmt, 2);
+      v->first_seen = time_from_text ((const char *) sqlite3_column_text (stmt, 3));
+      v->last_seen = time_from_text ((const char *) sqlite3_column_text (stmt, 4));
+      g_ptr_array_add (vehicles, v);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sql_error (store, error, "listing vehicles");
+      return NULL;
+    }
+  return g_steal_pointer (&vehicles);
+}
+
+char *
+ew_job_store_get_latest_scan (EwJobStore  *store,
+                              const char  *vin,
+                              GError     **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  g_return_val_if_fail (vin != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  locker = g_mutex_locker_new (&store->lock);
+  stmt = prepare (store, "SELECT json FROM scans WHERE vin = ?1 ORDER BY id DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, vin);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return column_text (stmt, 0);
+  if (rc != SQLITE_DONE)
+    set_sql_error (store, error, "reading a scan");
+  return NULL;
+}

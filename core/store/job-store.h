@@ -210,4 +210,24 @@ gboolean    ew_job_store_add_scan      (EwJobStore    *store,
                                         const char    *json,
                                         GError       **error);
 
+typedef struct {
+  char      *vin;
+  char      *family_id;             /* nullable */
+  char      *registration;          /* nullable */
+  GDateTime *first_seen;
+  GDateTime *last_seen;
+} EwVehicleRecord;
+
+void ew_vehicle_record_free (EwVehicleRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwVehicleRecord, ew_vehicle_record_free)
+
+/* The vehicles seen, last seen first. transfer full, element-type EwVehicleRecord */
+GPtrArray  *ew_job_store_list_vehicles (EwJobStore    *store,
+                                        GError       **error);
+/* The newest scan snapshot of vin as JSON text, or NULL (error unset) when
+ * there is none. transfer full */
+char       *ew_job_store_get_latest_scan (EwJobStore  *store,
+                                          const char  *vin,
+                                          GError     **error);
+
 G_END_DECLS
