@@ -80,61 +80,6 @@ availability_label (EwFeatureAvailability availability)
     }
 }
 
-/* The car behind the link: connected, scanned, its features read. The
- * connection stays open for the caller. */
-typedef struct {
-  EwConnection       *connection;
-  EwScanResult       *scan;
-  EwFeatureCatalogue *catalogue;
-} EcuwCar;
-
-static void
-ecuw_car_clear (EcuwCar *car)
-{
-  g_clear_pointer (&car->catalogue, ew_feature_catalogue_free);
-  g_clear_pointer (&car->scan, ew_scan_result_free);
-  if (car->connection != NULL)
-    ew_connection_close (car->connection);
-  g_clear_object (&car->connection);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EcuwCar, ecuw_car_clear)
-
-static gboolean
-ecuw_car_read (EcuwContext *ctx, EcuwCar *car, GError **error)
-{
-  car->connection = ew_connection_open (ecuw_context_get_link (ctx), ecuw_context_get_database (ctx),
-                                        NULL, error);
-  if (car->connection == NULL)
-    return FALSE;
-  car->scan = ew_scan_run (car->connection, 0, NULL, NULL, NULL, error);
-  if (car->scan == NULL)
-    return FALSE;
-  car->catalogue = ew_feature_catalogue_read (car->connection, car->scan, NULL, error);
-  return car->catalogue != NULL;
-}
-
-static void
-add_car_members (JsonBuilder *b, const char *uri, EwFeatureCatalogue *catalogue)
-{
-  ecuw_json_add_string (b, "link", uri);
-  ecuw_json_add_string (b, "family", ew_feature_catalogue_get_family (catalogue)->id);
-  ecuw_json_add_string (b, "vin", ew_feature_catalogue_get_vin (catalogue));
-  json_builder_set_member_name (b, "simulated");
-  json_builder_add_boolean_value (b, ew_feature_catalogue_is_simulated (catalogue));
-}
-
-static void
-print_car_line (EwFeatureCatalogue *catalogue)
-{
-  const EwFamily *family = ew_feature_catalogue_get_family (catalogue);
-  const char *vin = ew_feature_catalogue_get_vin (catalogue);
-
-  /* TRANSLATORS: make, model, VIN, and " · simulated car" or nothing */
-  g_print (_("%s %s · VIN %s%s\n"), family->make, family->model,
-           vin != NULL ? vin : _("unknown"),
-           ew_feature_catalogue_is_simulated (catalogue) ? _(" · simulated car") : "");
-}
-
 static void
 print_features_json (const char *uri, EwFeatureCatalogue *catalogue)
 {
@@ -142,7 +87,7 @@ print_features_json (const char *uri, EwFeatureCatalogue *catalogue)
   GPtrArray *features = ew_feature_catalogue_get_features (catalogue);
 
   json_builder_begin_object (b);
-  add_car_members (b, uri, catalogue);
+  ecuw_car_add_members (b, uri, catalogue);
   json_builder_set_member_name (b, "features");
   json_builder_begin_array (b);
   for (guint i = 0; i < features->len; i++)
@@ -186,7 +131,7 @@ print_features_text (EwFeatureCatalogue *catalogue)
 {
   GPtrArray *features = ew_feature_catalogue_get_features (catalogue);
 
-  print_car_line (catalogue);
+  ecuw_car_print_line (catalogue);
   g_print ("\n");
   for (guint i = 0; i < features->len; i++)
     {
@@ -261,24 +206,7 @@ add_plan_members (JsonBuilder *b, const EwCodingPlan *plan)
     }
   json_builder_end_array (b);
 
-  json_builder_set_member_name (b, "writes");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < plan->changes->len; i++)
-    {
-      const EwCodingChange *c = g_ptr_array_index (plan->changes, i);
-      g_autofree char *did = g_strdup_printf ("0x%04X", c->did->did);
-      g_autofree char *before = ecuw_format_bytes (c->before, "");
-      g_autofree char *after = ecuw_format_bytes (c->after, "");
-
-      json_builder_begin_object (b);
-      ecuw_json_add_string (b, "module", c->module->id);
-      ecuw_json_add_string (b, "did", did);
-      ecuw_json_add_string (b, "name", c->did->name);
-      ecuw_json_add_string (b, "before", before);
-      ecuw_json_add_string (b, "after", after);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  ecuw_plan_add_writes (b, plan);
 }
 
 static void
@@ -292,16 +220,7 @@ print_plan_text (const EwCodingPlan *plan)
       g_print ("  %s: %s → %s\n", line->feature->name,
                line->from != NULL ? line->from->name : _("(unknown)"), line->to->name);
     }
-  for (guint i = 0; i < plan->changes->len; i++)
-    {
-      const EwCodingChange *c = g_ptr_array_index (plan->changes, i);
-      g_autofree char *before = ecuw_format_bytes (c->before, " ");
-      g_autofree char *after = ecuw_format_bytes (c->after, " ");
-
-      g_print ("  %s 0x%04X (%s)\n", c->module->id, c->did->did, c->did->name);
-      /* TRANSLATORS: the bytes a DID holds now and the bytes coding writes */
-      g_print ("      %-7s %s\n      %-7s %s\n", _("before"), before, _("after"), after);
-    }
+  ecuw_plan_print_writes (plan);
 }
 
 /* A failed transaction's error, made to say what became of the car. */
@@ -352,7 +271,7 @@ code_car (EcuwContext        *ctx,
         {
           b = json_builder_new ();
           json_builder_begin_object (b);
-          add_car_members (b, ecuw_context_get_link (ctx), car->catalogue);
+          ecuw_car_add_members (b, ecuw_context_get_link (ctx), car->catalogue);
           json_builder_set_member_name (b, "dry_run");
           json_builder_add_boolean_value (b, is_dry_run);
           json_builder_set_member_name (b, "nothing_to_do");
@@ -379,7 +298,7 @@ code_car (EcuwContext        *ctx,
         return FALSE;
       if (!ctx->json)
         {
-          print_car_line (car->catalogue);
+          ecuw_car_print_line (car->catalogue);
           print_plan_text (plan);
           fflush (stdout);
         }
@@ -418,7 +337,7 @@ code_car (EcuwContext        *ctx,
     {
       b = json_builder_new ();
       json_builder_begin_object (b);
-      add_car_members (b, ecuw_context_get_link (ctx), car->catalogue);
+      ecuw_car_add_members (b, ecuw_context_get_link (ctx), car->catalogue);
       json_builder_set_member_name (b, "dry_run");
       json_builder_add_boolean_value (b, is_dry_run);
       add_plan_members (b, plan);
@@ -433,7 +352,7 @@ code_car (EcuwContext        *ctx,
     }
   else if (is_dry_run)
     {
-      print_car_line (car->catalogue);
+      ecuw_car_print_line (car->catalogue);
       print_plan_text (plan);
       g_print ("%s\n", _("Dry run: nothing was written to the car."));
     }

@@ -10,6 +10,7 @@
 
 #include "vehicle/database.h"
 #include "vehicle/vin.h"
+#include "coding/coding-plan.h"
 
 G_BEGIN_DECLS
 
@@ -78,5 +79,24 @@ char    *ecuw_format_bytes    (GBytes *bytes, const char *separator);
 
 /* Adds a string member, or null. */
 void     ecuw_json_add_string (JsonBuilder *builder, const char *name, const char *value);
+
+/* The car behind the link: connected, scanned, its features read. The
+ * connection stays open until the car is cleared. */
+typedef struct {
+  EwConnection       *connection;
+  EwScanResult       *scan;
+  EwFeatureCatalogue *catalogue;
+} EcuwCar;
+
+gboolean ecuw_car_read         (EcuwContext *ctx, EcuwCar *car, GError **error);
+void     ecuw_car_clear        (EcuwCar *car);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EcuwCar, ecuw_car_clear)
+/* link, family, vin, simulated */
+void     ecuw_car_add_members  (JsonBuilder *b, const char *uri, EwFeatureCatalogue *catalogue);
+/* "Make Model · VIN … · simulated car" */
+void     ecuw_car_print_line   (EwFeatureCatalogue *catalogue);
+/* Each DID a plan writes, before and after: as JSON ("writes") or text. */
+void     ecuw_plan_add_writes  (JsonBuilder *b, const EwCodingPlan *plan);
+void     ecuw_plan_print_writes (const EwCodingPlan *plan);
 
 G_END_DECLS

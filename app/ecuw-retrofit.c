@@ -14,23 +14,6 @@
 
 #define RETROFIT_USAGE N_("usage: ecuw [--link URI] retrofit MODULE [--dry-run] [--acknowledge retrofit:MODULE]")
 
-typedef struct {
-  EwConnection       *connection;
-  EwScanResult       *scan;
-  EwFeatureCatalogue *catalogue;
-} RetrofitCar;
-
-static void
-retrofit_car_clear (RetrofitCar *car)
-{
-  g_clear_pointer (&car->catalogue, ew_feature_catalogue_free);
-  g_clear_pointer (&car->scan, ew_scan_result_free);
-  if (car->connection != NULL)
-    ew_connection_close (car->connection);
-  g_clear_object (&car->connection);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RetrofitCar, retrofit_car_clear)
-
 static void
 add_members (JsonBuilder        *b,
              EcuwContext        *ctx,
@@ -38,11 +21,7 @@ add_members (JsonBuilder        *b,
              const char         *module_id,
              gboolean            is_dry_run)
 {
-  ecuw_json_add_string (b, "link", ecuw_context_get_link (ctx));
-  ecuw_json_add_string (b, "family", ew_feature_catalogue_get_family (catalogue)->id);
-  ecuw_json_add_string (b, "vin", ew_feature_catalogue_get_vin (catalogue));
-  json_builder_set_member_name (b, "simulated");
-  json_builder_add_boolean_value (b, ew_feature_catalogue_is_simulated (catalogue));
+  ecuw_car_add_members (b, ecuw_context_get_link (ctx), catalogue);
   ecuw_json_add_string (b, "module", module_id);
   json_builder_set_member_name (b, "dry_run");
   json_builder_add_boolean_value (b, is_dry_run);
@@ -59,49 +38,17 @@ add_plan (JsonBuilder *b, const EwCodingPlan *plan)
     json_builder_add_string_value (b, g_ptr_array_index (plan->notes, i));
   json_builder_end_array (b);
 
-  json_builder_set_member_name (b, "writes");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < plan->changes->len; i++)
-    {
-      const EwCodingChange *c = g_ptr_array_index (plan->changes, i);
-      g_autofree char *did = g_strdup_printf ("0x%04X", c->did->did);
-      g_autofree char *before = ecuw_format_bytes (c->before, "");
-      g_autofree char *after = ecuw_format_bytes (c->after, "");
-
-      json_builder_begin_object (b);
-      ecuw_json_add_string (b, "module", c->module->id);
-      ecuw_json_add_string (b, "did", did);
-      ecuw_json_add_string (b, "name", c->did->name);
-      ecuw_json_add_string (b, "before", before);
-      ecuw_json_add_string (b, "after", after);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  ecuw_plan_add_writes (b, plan);
 }
 
 static void
 print_plan (EwFeatureCatalogue *catalogue, const EwCodingPlan *plan)
 {
-  const EwFamily *family = ew_feature_catalogue_get_family (catalogue);
-  const char *vin = ew_feature_catalogue_get_vin (catalogue);
-
-  /* TRANSLATORS: make, model, VIN, and " · simulated car" or nothing */
-  g_print (_("%s %s · VIN %s%s\n"), family->make, family->model,
-           vin != NULL ? vin : _("unknown"),
-           ew_feature_catalogue_is_simulated (catalogue) ? _(" · simulated car") : "");
+  ecuw_car_print_line (catalogue);
   g_print ("%s\n", plan->subject_name);
   for (guint i = 0; i < plan->notes->len; i++)
     g_print ("  %s\n", (const char *) g_ptr_array_index (plan->notes, i));
-  for (guint i = 0; i < plan->changes->len; i++)
-    {
-      const EwCodingChange *c = g_ptr_array_index (plan->changes, i);
-      g_autofree char *before = ecuw_format_bytes (c->before, " ");
-      g_autofree char *after = ecuw_format_bytes (c->after, " ");
-
-      g_print ("  %s 0x%04X (%s)\n", c->module->id, c->did->did, c->did->name);
-      /* TRANSLATORS: the bytes a DID holds now and the bytes the retrofit writes */
-      g_print ("      %-7s %s\n      %-7s %s\n", _("before"), before, _("after"), after);
-    }
+  ecuw_plan_print_writes (plan);
 }
 
 /* A failed transaction's error, made to say what became of the car. */
@@ -131,7 +78,7 @@ explain_apply_error (GError **error, GError *local_error, gint64 job_id)
 gboolean
 ecuw_cmd_retrofit (EcuwContext *ctx, int argc, char **argv, GError **error)
 {
-  g_auto(RetrofitCar) car = { 0 };
+  g_auto(EcuwCar) car = { 0 };
   g_autoptr(EwCodingPlan) plan = NULL;
   g_autoptr(EwJobStore) store = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -165,15 +112,7 @@ ecuw_cmd_retrofit (EcuwContext *ctx, int argc, char **argv, GError **error)
       return FALSE;
     }
 
-  car.connection = ew_connection_open (ecuw_context_get_link (ctx), ecuw_context_get_database (ctx),
-                                       NULL, error);
-  if (car.connection == NULL)
-    return FALSE;
-  car.scan = ew_scan_run (car.connection, 0, NULL, NULL, NULL, error);
-  if (car.scan == NULL)
-    return FALSE;
-  car.catalogue = ew_feature_catalogue_read (car.connection, car.scan, NULL, error);
-  if (car.catalogue == NULL)
+  if (!ecuw_car_read (ctx, &car, error))
     return FALSE;
 
   plan = ew_retrofit_plan_new (car.connection, car.catalogue, module_id, NULL, &local_error);
