@@ -6,75 +6,10 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "ecuw-run.h"
 #include "store/job-store.h"
 #include "test-util.h"
 
-typedef struct {
-  int   exit_status;
-  char *out;
-  char *err;
-} EcuwRun;
-
-static void
-ecuw_run_free (EcuwRun *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EcuwRun, ecuw_run_free)
-
-/* The job store the ecuw runs use (ECU_WORKSHOP_JOB_STORE), or NULL. */
-static char *job_store_path;
-
-/* The environment for ecuw: this process's, with the job store. */
-static char **
-ecuw_environment (void)
-{
-  char **envp = g_get_environ ();
-
-  if (job_store_path != NULL)
-    envp = g_environ_setenv (envp, "ECU_WORKSHOP_JOB_STORE", job_store_path, TRUE);
-  else
-    envp = g_environ_unsetenv (envp, "ECU_WORKSHOP_JOB_STORE");
-  return envp;
-}
-
-/* Runs ecuw with a NULL-terminated argument list. */
-static EcuwRun *
-run_ecuw (const char *first, ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) envp = ecuw_environment ();
-  EcuwRun *run = g_new0 (EcuwRun, 1);
-  int wait_status = 0;
-  va_list ap;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("ECUW"));
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  run->exit_status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  return run;
-}
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-  return json_node_copy (json_parser_get_root (parser));
-}
 
 static guint
 count_lines (const char *text)
@@ -99,17 +34,6 @@ assert_one_error_line (const EcuwRun *run, const char *needle)
   g_assert_nonnull (strstr (run->err, needle));
 }
 
-static JsonObject *
-find_by_member (JsonArray *array, const char *member, const char *value)
-{
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonObject *o = json_array_get_object_element (array, i);
-      if (g_strcmp0 (json_object_get_string_member (o, member), value) == 0)
-        return o;
-    }
-  return NULL;
-}
 
 static void
 test_vehicles_json (void)
@@ -489,45 +413,6 @@ test_sim_usage (void)
   }
 }
 
-
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The coding keys of a simulated car's state file ("module:fem/coding-0x3000=…"
- * lines, sorted), so that two files compare by what coding can change. */
-static char *
-coding_state (const char *path)
-{
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) groups = NULL;
-  GString *s = g_string_new (NULL);
-
-  g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error);
-  g_assert_no_error (error);
-  groups = g_key_file_get_groups (key_file, NULL);
-  for (guint i = 0; groups[i] != NULL; i++)
-    {
-      g_auto(GStrv) keys = g_key_file_get_keys (key_file, groups[i], NULL, NULL);
-
-      for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
-        if (g_str_has_prefix (keys[j], "coding-"))
-          {
-            g_autofree char *value = g_key_file_get_value (key_file, groups[i], keys[j], NULL);
-            g_ptr_array_add (lines, g_strdup_printf ("%s/%s=%s", groups[i], keys[j], value));
-          }
-    }
-  g_ptr_array_sort (lines, compare_strings);
-  for (guint i = 0; i < lines->len; i++)
-    g_string_append_printf (s, "%s\n", (const char *) g_ptr_array_index (lines, i));
-  g_assert_cmpuint (lines->len, >, 0);
-  return g_string_free (s, FALSE);
-}
-
 /* A temporary folder with a simulated car's state file and a job store of
  * its own (ECU_WORKSHOP_JOB_STORE, which ecuw inherits). */
 typedef struct {
@@ -562,7 +447,7 @@ coding_fixture_set_up (CodingFixture *fx, gconstpointer data)
     g_key_file_save_to_file (key_file, fx->profile, &error);
     g_assert_no_error (error);
   }
-  job_store_path = fx->store;
+  ecuw_run_job_store = fx->store;
 }
 
 static void
@@ -577,7 +462,7 @@ coding_fixture_tear_down (CodingFixture *fx, gconstpointer data)
       g_unlink (path);
     }
   g_rmdir (fx->dir);
-  job_store_path = NULL;
+  ecuw_run_job_store = NULL;
   g_free (fx->dir);
   g_free (fx->profile);
   g_free (fx->state);
@@ -1101,14 +986,14 @@ test_scan_recorded (void)
   g_autofree char *snapshot = NULL;
   const char *vin;
 
-  job_store_path = g_strdup (store_path);
+  ecuw_run_job_store = store_path;
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:vw-golf-mk7?profile=used-cluster", "scan", NULL);
 
     g_assert_cmpint (run->exit_status, ==, 0);
     g_assert_cmpstr (run->err, ==, "");
   }
-  g_clear_pointer (&job_store_path, g_free);
+  ecuw_run_job_store = NULL;
 
   store = ew_job_store_open (store_path, &error);
   g_assert_no_error (error);

@@ -13,87 +13,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "ecuw-run.h"
 #include "store/job-store.h"
 
 #define POLL_MS        10
 #define KILL_WINDOW_MS 30000
-
-typedef struct {
-  int   exit_status;
-  char *out;
-  char *err;
-} EcuwRun;
-
-static void
-ecuw_run_free (EcuwRun *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EcuwRun, ecuw_run_free)
-
-/* The job store the ecuw runs use (ECU_WORKSHOP_JOB_STORE), or NULL. */
-static char *job_store_path;
-
-static char **
-ecuw_environment (void)
-{
-  char **envp = g_get_environ ();
-
-  if (job_store_path != NULL)
-    envp = g_environ_setenv (envp, "ECU_WORKSHOP_JOB_STORE", job_store_path, TRUE);
-  else
-    envp = g_environ_unsetenv (envp, "ECU_WORKSHOP_JOB_STORE");
-  return envp;
-}
-
-static EcuwRun *
-run_ecuw (const char *first, ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) envp = ecuw_environment ();
-  EcuwRun *run = g_new0 (EcuwRun, 1);
-  int wait_status = 0;
-  va_list ap;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("ECUW"));
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  run->exit_status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  return run;
-}
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-  return json_node_copy (json_parser_get_root (parser));
-}
-
-static JsonObject *
-find_by_member (JsonArray *array, const char *member, const char *value)
-{
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonObject *o = json_array_get_object_element (array, i);
-      if (g_strcmp0 (json_object_get_string_member (o, member), value) == 0)
-        return o;
-    }
-  return NULL;
-}
 
 /* Children die with the test, whatever ends it. */
 static void
@@ -109,50 +33,13 @@ spawn_ecuw (GSubprocessFlags flags, const char *const *argv)
   g_autoptr(GError) error = NULL;
   GSubprocess *process;
 
-  g_auto(GStrv) envp = ecuw_environment ();
+  g_auto(GStrv) envp = ecuw_run_environment ();
 
   g_subprocess_launcher_set_environ (launcher, envp);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return process;
-}
-
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The coding keys of a simulated car's state file, sorted, one a line. */
-static char *
-coding_state (const char *path)
-{
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) groups = NULL;
-  GString *s = g_string_new (NULL);
-
-  g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error);
-  g_assert_no_error (error);
-  groups = g_key_file_get_groups (key_file, NULL);
-  for (guint i = 0; groups[i] != NULL; i++)
-    {
-      g_auto(GStrv) keys = g_key_file_get_keys (key_file, groups[i], NULL, NULL);
-
-      for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
-        if (g_str_has_prefix (keys[j], "coding-"))
-          {
-            g_autofree char *value = g_key_file_get_value (key_file, groups[i], keys[j], NULL);
-            g_ptr_array_add (lines, g_strdup_printf ("%s/%s=%s", groups[i], keys[j], value));
-          }
-    }
-  g_ptr_array_sort (lines, compare_strings);
-  for (guint i = 0; i < lines->len; i++)
-    g_string_append_printf (s, "%s\n", (const char *) g_ptr_array_index (lines, i));
-  g_assert_cmpuint (lines->len, >, 0);
-  return g_string_free (s, FALSE);
 }
 
 static char *
@@ -230,7 +117,7 @@ test_kill_mid_transaction (void)
   gint64 job_id = 0, deadline, writing_since = 0;
   gint64 port;
 
-  job_store_path = store_path;
+  ecuw_run_job_store = store_path;
 
   /* the car as it left the factory, for comparing at the end */
   {
@@ -392,7 +279,7 @@ test_kill_mid_transaction (void)
   g_assert_cmpstr (restored, ==, original);
 
   g_clear_pointer (&store, ew_job_store_close);
-  job_store_path = NULL;
+  ecuw_run_job_store = NULL;
   remove_dir (dir);
 }
 
@@ -444,7 +331,7 @@ test_journal_tamper (void)
   const EwJournalEntry *victim;
   sqlite3 *db = NULL;
 
-  job_store_path = store_path;
+  ecuw_run_job_store = store_path;
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:bmw-f30?profile=features-disabled", "--json",
                                        "code", "cornering-lights=on", "mirror-fold-on-lock=on", NULL);
@@ -501,7 +388,7 @@ test_journal_tamper (void)
     g_assert_cmpint (run->exit_status, ==, 0);
   }
 
-  job_store_path = NULL;
+  ecuw_run_job_store = NULL;
   remove_dir (dir);
 }
 
