@@ -56,6 +56,10 @@ gboolean ecuw_cmd_code     (EcuwContext *ctx, int argc, char **argv, GError **er
 /* ecuw-retrofit.c: code the car and a used module fitted to it. */
 gboolean ecuw_cmd_retrofit (EcuwContext *ctx, int argc, char **argv, GError **error);
 
+/* ecuw-flash.c: check a programming container against a module, and
+ * program the module as a job. */
+gboolean ecuw_cmd_flash    (EcuwContext *ctx, int argc, char **argv, GError **error);
+
 /* ecuw-jobs.c: the job store's jobs, journal and backups, and restoring
  * a job's backup to the car. */
 gboolean ecuw_cmd_jobs     (EcuwContext *ctx, int argc, char **argv, GError **error);

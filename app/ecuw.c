@@ -41,6 +41,9 @@ static const EcuwCommand commands[] = {
                               N_("Code features of the car, with a backup and read-back, as a job"), ecuw_cmd_code },
   { "retrofit", N_("MODULE"), N_("Code the car to know a used module is fitted, and the module to the car"),
                               ecuw_cmd_retrofit },
+  { "flash",    N_("MODULE FILE [--dry-run]"),
+                              N_("Program a module from a container (Intel HEX, S-record, binary + descriptor), as a job"),
+                              ecuw_cmd_flash },
   { "jobs",     N_("[JOB]"),  N_("List the jobs, newest first, or show one job's journal and backups"), ecuw_cmd_jobs },
   { "job",      N_("JOB"),    N_("Show one job's journal and backups"),                          ecuw_cmd_job },
   { "restore",  N_("JOB"),    N_("Write a job's backup back to the car, verified"),              ecuw_cmd_restore },
@@ -52,7 +55,8 @@ static const EcuwCommand commands[] = {
 static const char *const command_options[] = { "--doip", "--profile", "--faults", "--state",
                                                 "--acknowledge", NULL };
 /* Flags of single commands: passed on, without a value. */
-static const char *const command_flags[] = { "--dry-run", "--verify", NULL };
+static const char *const command_flags[] = { "--dry-run", "--verify", "--allow-downgrade",
+                                              "--no-recovery-image", NULL };
 
 static void
 print_usage (FILE *out)
@@ -71,10 +75,13 @@ print_usage (FILE *out)
   fprintf (out, "  %-20s %s\n", _("--link URI"),
            _("The car: sim:FAMILY, doip:HOST[:PORT], socketcan:IFACE, gsusb:[VID:PID] "
              "(default: " ECUW_DEFAULT_LINK ")"));
-  fprintf (out, "  %-20s %s\n", "--dry-run", _("code, retrofit: print the plan, write nothing"));
+  fprintf (out, "  %-20s %s\n", "--dry-run", _("code, retrofit, flash: print the plan, write nothing"));
   fprintf (out, "  %-20s %s\n", _("--acknowledge FEATURE"),
            _("code: confirm a feature of community data (repeat for each)"));
   fprintf (out, "  %-20s %s\n", "--verify", _("jobs: check the journal's hash chain"));
+  fprintf (out, "  %-20s %s\n", "--allow-downgrade", _("flash: allow software older than the module's"));
+  fprintf (out, "  %-20s %s\n", "--no-recovery-image",
+           _("flash: program a module already dead in its bootloader without a recovery image"));
   fprintf (out, "  %-20s %s\n", "--version", _("Print the version and exit"));
   fprintf (out, "  %-20s %s\n", "--help", _("Print this help and exit"));
 }

@@ -1,0 +1,606 @@
+/* test-flash-engine.c — programming modules of the simulated car from the
+ * shipped sample containers: success per family (each container format),
+ * block retry, power loss, a corrupt download, a wrong container, a
+ * missing recovery image and cancellation before the erase.
+ */
+#include <gio/gio.h>
+#include <string.h>
+
+#include "connect/connection.h"
+#include "data-dir.h"
+#include "flash/flash-engine.h"
+#include "sim/sim-ecu.h"
+#include "sim/sim-flash.h"
+#include "sim/sim-vehicle.h"
+#include "store/job-store.h"
+#include "test-util.h"
+#include "vehicle/database.h"
+
+static EwVehicleDatabase *db;
+
+typedef struct {
+  char         *tmp_dir;
+  EwJobStore   *store;
+  EwConnection *connection;
+  GArray       *fractions;     /* double */
+  GPtrArray    *progress_steps;
+  guint64       max_bytes_sent;
+  guint64       bytes_total;
+  gboolean      saw_rate;
+  const char   *cancel_at;     /* cancel when this step is reported */
+  GCancellable *cancellable;
+} Fixture;
+
+static void
+fixture_open (Fixture *f, const char *uri)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  f->tmp_dir = g_dir_make_tmp ("test-flash-engine-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (f->tmp_dir, "jobs.sqlite", NULL);
+  f->store = ew_job_store_open (path, &error);
+  g_assert_no_error (error);
+  f->connection = ew_connection_open (uri, db, NULL, &error);
+  g_assert_no_error (error);
+  f->fractions = g_array_new (FALSE, FALSE, sizeof (double));
+  f->progress_steps = g_ptr_array_new_with_free_func (g_free);
+  f->cancellable = g_cancellable_new ();
+}
+
+static void
+fixture_close (Fixture *f)
+{
+  g_clear_object (&f->connection);
+  g_clear_pointer (&f->store, ew_job_store_close);
+  ew_test_remove_tree (f->tmp_dir);
+  g_clear_pointer (&f->tmp_dir, g_free);
+  g_clear_pointer (&f->fractions, g_array_unref);
+  g_clear_pointer (&f->progress_steps, g_ptr_array_unref);
+  g_clear_object (&f->cancellable);
+}
+
+static void
+on_progress (const EwFlashProgress *p, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_array_append_val (f->fractions, p->fraction);
+  if (f->progress_steps->len == 0 ||
+      g_strcmp0 (g_ptr_array_index (f->progress_steps, f->progress_steps->len - 1), p->step) != 0)
+    g_ptr_array_add (f->progress_steps, g_strdup (p->step));
+  f->max_bytes_sent = MAX (f->max_bytes_sent, p->bytes_sent);
+  f->bytes_total = p->bytes_total;
+  if (p->rate_bytes_per_s > 0 && p->seconds_left >= 0)
+    f->saw_rate = TRUE;
+  g_assert_cmpuint (p->bytes_sent, <=, p->bytes_total);
+  if (f->cancel_at != NULL && g_strcmp0 (p->step, f->cancel_at) == 0)
+    g_cancellable_cancel (f->cancellable);
+}
+
+static char *
+sample_path (const char *name)
+{
+  g_autofree char *relative = g_build_filename ("flash", name, NULL);
+
+  return ew_data_path (relative);
+}
+
+static EwSimEcu *
+sim_ecu (Fixture *f, const char *module_id)
+{
+  EwSimEcu *ecu = ew_sim_vehicle_find_ecu (ew_connection_get_sim_vehicle (f->connection), module_id);
+
+  g_assert_nonnull (ecu);
+  return ecu;
+}
+
+static char *
+sim_software (Fixture *f, const char *module_id)
+{
+  EwSimEcu *ecu = sim_ecu (f, module_id);
+  const EwModule *module = ew_sim_ecu_get_module (ecu);
+  g_autoptr(GBytes) bytes = NULL;
+
+  for (guint i = 0; i < module->identification->len; i++)
+    {
+      const EwIdentificationDid *id = g_ptr_array_index (module->identification, i);
+
+      if (id->role == EW_ID_ROLE_SOFTWARE_VERSION)
+        bytes = ew_sim_ecu_read_did (ecu, id->did);
+    }
+  g_assert_nonnull (bytes);
+  return g_strstrip (g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)));
+}
+
+static GPtrArray *
+journal_of (Fixture *f, gint64 job_id)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *journal = ew_job_store_get_journal (f->store, job_id, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < journal->len; i++)
+    {
+      const EwJournalEntry *e = g_ptr_array_index (journal, i);
+      g_test_message ("  %s %s: %s", e->step, e->outcome, e->detail != NULL ? e->detail : "");
+    }
+  return journal;
+}
+
+static guint
+count_entries (GPtrArray *journal, const char *step, const char *outcome)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < journal->len; i++)
+    {
+      const EwJournalEntry *e = g_ptr_array_index (journal, i);
+
+      if (g_strcmp0 (e->step, step) == 0 && (outcome == NULL || g_strcmp0 (e->outcome, outcome) == 0))
+        n++;
+    }
+  return n;
+}
+
+static EwJobState
+job_state (Fixture *f, gint64 job_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwJobRecord) record = ew_job_store_get_job (f->store, job_id, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (record->kind, ==, EW_JOB_KIND_PROGRAMMING);
+  return record->state;
+}
+
+static void
+assert_progress_monotonic (Fixture *f)
+{
+  g_assert_cmpuint (f->fractions->len, >, 0);
+  for (guint i = 1; i < f->fractions->len; i++)
+    g_assert_cmpfloat (g_array_index (f->fractions, double, i), >=,
+                       g_array_index (f->fractions, double, i - 1));
+}
+
+/* Every plan step journalled "ok" once, in the plan's order (erase and
+ * download once per segment). */
+static void
+assert_steps_in_order (EwFlashJob *job, GPtrArray *journal, gboolean is_exact)
+{
+  GArray *infos = ew_flash_job_get_steps (job);
+  guint n_segments = ew_flash_job_get_check_result (job)->segments->len;
+  g_autoptr(GPtrArray) expected = g_ptr_array_new ();
+  g_autoptr(GPtrArray) seen = g_ptr_array_new ();
+  g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < infos->len; i++)
+    {
+      const EwFlashStepInfo *info = &g_array_index (infos, EwFlashStepInfo, i);
+      guint n = info->kind == EW_STEP_ERASE || info->kind == EW_STEP_DOWNLOAD ? n_segments : 1;
+
+      for (guint k = 0; k < n; k++)
+        g_ptr_array_add (expected, (gpointer) info->id);
+      g_hash_table_add (ids, (gpointer) info->id);
+    }
+  for (guint i = 0; i < journal->len; i++)
+    {
+      const EwJournalEntry *e = g_ptr_array_index (journal, i);
+
+      if (g_hash_table_contains (ids, e->step) && g_strcmp0 (e->outcome, "ok") == 0)
+        g_ptr_array_add (seen, e->step);
+    }
+  if (is_exact)
+    {
+      g_assert_cmpuint (seen->len, ==, expected->len);
+      for (guint i = 0; i < seen->len; i++)
+        g_assert_cmpstr (g_ptr_array_index (seen, i), ==, g_ptr_array_index (expected, i));
+    }
+  else
+    {
+      /* after a recovery some steps come again: the plan is still a
+       * subsequence, and it ends the same way */
+      guint k = 0;
+
+      for (guint i = 0; i < seen->len && k < expected->len; i++)
+        if (g_str_equal (g_ptr_array_index (seen, i), g_ptr_array_index (expected, k)))
+          k++;
+      g_assert_cmpuint (k, ==, expected->len);
+      g_assert_cmpuint (seen->len, >, expected->len);
+      g_assert_cmpstr (g_ptr_array_index (seen, seen->len - 1), ==,
+                       g_ptr_array_index (expected, expected->len - 1));
+    }
+}
+
+/* Flashes and checks the common outcome of a flash that succeeds. */
+static void
+flash_and_expect_done (Fixture *f, const char *module_id, const char *sample, GPtrArray **journal_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = sample_path (sample);
+  g_autoptr(EwFlashJob) job = ew_flash_job_prepare (f->connection, module_id, path, NULL, NULL, &error);
+  g_autofree char *before = sim_software (f, module_id);
+  g_autofree char *after = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  const char *version;
+  gint64 job_id;
+
+  g_assert_no_error (error);
+  g_assert_true (ew_flash_job_is_simulated (job));
+  g_assert_nonnull (ew_flash_job_get_recovery_image (job));
+  version = ew_flash_container_get_software_version (ew_flash_job_get_container (job));
+  g_assert_cmpstr (before, !=, version);
+  g_assert_cmpstr (ew_flash_job_get_current_software (job), ==, before);
+
+  job_id = ew_flash_job_run (job, f->store, on_progress, f, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_id, >, 0);
+  g_assert_cmpint (job_id, ==, ew_flash_job_get_job_id (job));
+  g_assert_cmpint (job_state (f, job_id), ==, EW_JOB_STATE_DONE);
+
+  after = sim_software (f, module_id);
+  g_test_message ("%s: %s -> %s", module_id, before, after);
+  g_assert_cmpstr (after, ==, version);
+  g_assert_false (ew_sim_ecu_is_in_bootloader (sim_ecu (f, module_id)));
+
+  journal = journal_of (f, job_id);
+  g_assert_cmpuint (count_entries (journal, "identification", "ok"), ==, 1);
+  assert_steps_in_order (job, journal, count_entries (journal, "wake", NULL) == 0 &&
+                                      count_entries (journal, "restart", NULL) == 0);
+  {
+    /* the software it replaced is journalled before any write */
+    const EwJournalEntry *first = g_ptr_array_index (journal, 0);
+    g_assert_cmpstr (first->step, ==, "identification");
+    g_assert_nonnull (strstr (first->detail, before));
+  }
+
+  assert_progress_monotonic (f);
+  g_assert_cmpfloat (g_array_index (f->fractions, double, f->fractions->len - 1), ==, 1.0);
+  g_assert_cmpuint (f->max_bytes_sent, ==, ew_flash_job_get_total_bytes (job));
+  g_assert_cmpuint (f->bytes_total, ==, ew_flash_job_get_total_bytes (job));
+  g_assert_true (f->saw_rate);
+  if (journal_out != NULL)
+    *journal_out = g_steal_pointer (&journal);
+}
+
+typedef struct {
+  const char *uri;
+  const char *module;
+  const char *sample;
+} Case;
+
+static void
+test_success (gconstpointer data)
+{
+  const Case *c = data;
+  Fixture f = { 0 };
+
+  fixture_open (&f, c->uri);
+  flash_and_expect_done (&f, c->module, c->sample, NULL);
+  fixture_close (&f);
+}
+
+/* The fifth TransferData fails with generalProgrammingFailure: the block
+ * is sent again with the same counter and the flash succeeds. */
+static void
+test_block_retry (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GPtrArray) journal = NULL;
+
+  fixture_open (&f, "sim:vw-golf-mk7?faults=nrc%3Dcluster:0x36:0x72%405");
+  flash_and_expect_done (&f, "cluster", "vw-golf-mk7-cluster.xml", &journal);
+  g_assert_cmpuint (count_entries (journal, "retry", "retry"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "restart", NULL), ==, 0);
+  g_assert_cmpuint (count_entries (journal, "erase", "ok"), ==, 2);
+  fixture_close (&f);
+}
+
+/* The module loses power at block 5 (of 10) for 300 ms: the engine waits,
+ * finds it in its bootloader and programs it again from the programming
+ * session and the erase. */
+static void
+test_power_loss (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GPtrArray) journal = NULL;
+
+  fixture_open (&f, "sim:vw-golf-mk7?faults=power-loss%3Dcluster:5:300");
+  flash_and_expect_done (&f, "cluster", "vw-golf-mk7-cluster.xml", &journal);
+  g_assert_cmpuint (count_entries (journal, "power-loss", "failed"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "wake", "ok"), ==, 1);
+  /* erased twice: before and after the power loss */
+  g_assert_cmpuint (count_entries (journal, "erase", "ok"), ==, 4);
+  fixture_close (&f);
+}
+
+/* Check memory always fails: one restart from the erase, then the job
+ * fails with the module in its bootloader and recovery needed. */
+static void
+test_bad_crc (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = sample_path ("vw-golf-mk7-cluster.xml");
+  g_autoptr(EwFlashJob) job = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  gint64 job_id;
+
+  fixture_open (&f, "sim:vw-golf-mk7?faults=bad-crc%3Dcluster");
+  job = ew_flash_job_prepare (f.connection, "cluster", path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  job_id = ew_flash_job_run (job, f.store, on_progress, &f, NULL, &error);
+  g_assert_cmpint (job_id, ==, 0);
+  g_assert_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_RECOVERY_NEEDED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "recovery is needed"));
+  g_assert_cmpint (ew_flash_job_get_job_id (job), >, 0);
+  g_assert_cmpint (job_state (&f, ew_flash_job_get_job_id (job)), ==, EW_JOB_STATE_FAILED);
+  g_assert_true (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "cluster")));
+
+  journal = journal_of (&f, ew_flash_job_get_job_id (job));
+  g_assert_cmpuint (count_entries (journal, "check-memory", "failed"), ==, 2);
+  g_assert_cmpuint (count_entries (journal, "restart", "ok"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "recovery-needed", "failed"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "reset", NULL), ==, 0);
+  assert_progress_monotonic (&f);
+  fixture_close (&f);
+}
+
+/* A container for another module, or another car, is refused before any
+ * write: no job, the module untouched. */
+static void
+test_wrong_container (void)
+{
+  static const char *const samples[] = { "vw-golf-mk7-cluster.xml", "bmw-f30-dme.hex" };
+  Fixture f = { 0 };
+
+  fixture_open (&f, "sim:vw-golf-mk7");
+  for (gsize i = 0; i < G_N_ELEMENTS (samples); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *path = sample_path (samples[i]);
+      g_autofree char *before = sim_software (&f, "engine");
+      g_autofree char *after = NULL;
+      g_autoptr(GPtrArray) jobs = NULL;
+      gint64 job_id;
+
+      job_id = ew_flash_run (f.connection, f.store, "engine", path, NULL, on_progress, &f, NULL, &error);
+      g_assert_cmpint (job_id, ==, 0);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == EW_FLASH_ERROR);
+      g_test_message ("%s", error->message);
+      if (i == 0)
+        g_assert_error (error, EW_FLASH_ERROR, EW_FLASH_ERROR_WRONG_MODULE);
+
+      after = sim_software (&f, "engine");
+      g_assert_cmpstr (after, ==, before);
+      g_assert_false (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "engine")));
+      g_assert_cmpuint (ew_sim_ecu_get_session (sim_ecu (&f, "engine")), ==, 0x01);
+      g_clear_error (&error);
+      jobs = ew_job_store_list_jobs (f.store, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (jobs->len, ==, 0);
+    }
+  g_assert_cmpuint (f.fractions->len, ==, 0);
+  fixture_close (&f);
+}
+
+/* No recovery image for the module: refused, and the override is only for
+ * a module already in its bootloader. */
+static void
+test_no_recovery_image (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = sample_path ("vw-golf-mk7-cluster.xml");
+  EwFlashOptions options = { 0 };
+  g_autoptr(EwFlashJob) job = NULL;
+
+  fixture_open (&f, "sim:vw-golf-mk7");
+  options.recovery_dir = f.tmp_dir;
+  job = ew_flash_job_prepare (f.connection, "cluster", path, &options, NULL, &error);
+  g_assert_null (job);
+  g_assert_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NO_RECOVERY_IMAGE);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
+  options.allow_no_recovery_image = TRUE;
+  job = ew_flash_job_prepare (f.connection, "cluster", path, &options, NULL, &error);
+  g_assert_null (job);
+  g_assert_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NO_RECOVERY_IMAGE);
+  fixture_close (&f);
+}
+
+/* Cancelled during the preparation: the module is left as it was. */
+static void
+test_cancel_before_erase (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = sample_path ("vw-golf-mk7-cluster.xml");
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(EwFlashJob) job = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  EwSimEcu *ecu;
+  gint64 job_id;
+
+  fixture_open (&f, "sim:vw-golf-mk7");
+  ecu = sim_ecu (&f, "cluster");
+  before = sim_software (&f, "cluster");
+  f.cancel_at = "security";
+  job = ew_flash_job_prepare (f.connection, "cluster", path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  job_id = ew_flash_job_run (job, f.store, on_progress, &f, f.cancellable, &error);
+  g_assert_cmpint (job_id, ==, 0);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (job_state (&f, ew_flash_job_get_job_id (job)), ==, EW_JOB_STATE_ROLLED_BACK);
+
+  after = sim_software (&f, "cluster");
+  g_assert_cmpstr (after, ==, before);
+  g_assert_false (ew_sim_ecu_is_in_bootloader (ecu));
+  g_assert_cmpuint (ew_sim_ecu_get_session (ecu), ==, 0x01);
+  g_assert_true (ew_sim_ecu_get_communication_enabled (ecu));
+  g_assert_true (ew_sim_ecu_get_dtc_setting_enabled (ecu));
+
+  journal = journal_of (&f, ew_flash_job_get_job_id (job));
+  g_assert_cmpuint (count_entries (journal, "cancel", "ok"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "erase", NULL), ==, 0);
+  g_assert_cmpuint (count_entries (journal, "security", NULL), ==, 0);
+  g_assert_cmpuint (count_entries (journal, "communication-off", "ok"), ==, 1);
+  assert_progress_monotonic (&f);
+  fixture_close (&f);
+}
+
+/* A body module left in its bootloader by a failed update (the profile):
+ * the steps of the extended session are skipped, the module is programmed
+ * from its bootloader; with no recovery image on disk the override is
+ * allowed for it, and journalled. */
+static void
+test_recover_dead_module (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = sample_path ("vw-golf-mk7-central-electrics.xml");
+  g_autofree char *after = NULL;
+  EwFlashOptions options = { 0 };
+  g_autoptr(EwFlashJob) job = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  gint64 job_id;
+
+  fixture_open (&f, "sim:vw-golf-mk7?profile=body-module-bootloader");
+  g_assert_true (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "central-electrics")));
+  options.recovery_dir = f.tmp_dir;
+  options.allow_no_recovery_image = TRUE;
+  job = ew_flash_job_prepare (f.connection, "central-electrics", path, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ew_flash_job_is_in_bootloader (job));
+  g_assert_null (ew_flash_job_get_recovery_image (job));
+  job_id = ew_flash_job_run (job, f.store, on_progress, &f, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_state (&f, job_id), ==, EW_JOB_STATE_DONE);
+  g_assert_false (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "central-electrics")));
+  after = sim_software (&f, "central-electrics");
+  g_assert_cmpstr (after, ==, ew_flash_container_get_software_version (ew_flash_job_get_container (job)));
+
+  journal = journal_of (&f, job_id);
+  g_assert_cmpuint (count_entries (journal, "recovery-image", "overridden"), ==, 1);
+  /* extended session, preconditions, DTC setting and communication off */
+  g_assert_cmpuint (count_entries (journal, "session", "skipped"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "routine", "skipped"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "dtc-setting-off", "skipped"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "communication-off", "skipped"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "read-identification", "ok"), ==, 1);
+  assert_progress_monotonic (&f);
+  fixture_close (&f);
+}
+
+static void
+ihex_line (GString *out, guint type, guint16 address, const guint8 *data, guint n)
+{
+  guint sum = n + (address >> 8) + (address & 0xFF) + type;
+
+  g_string_append_printf (out, ":%02X%04X%02X", n, address, type);
+  for (guint i = 0; i < n; i++)
+    {
+      g_string_append_printf (out, "%02X", data[i]);
+      sum += data[i];
+    }
+  g_string_append_printf (out, "%02X\n", (0x100 - (sum & 0xFF)) & 0xFF);
+}
+
+/* More than 256 blocks: the block sequence counter wraps 0xFF -> 0x00. */
+static void
+test_counter_wraps (void)
+{
+  const guint32 start = 0x00040000;          /* the cluster's application region */
+  const gsize length = 300 * 1024;           /* 300 blocks of 1024 bytes */
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) header = ew_sim_app_header_build ("0800", "DEMO-CLUSTER-0800");
+  g_autofree guint8 *image = g_malloc (length);
+  g_autoptr(GString) hex = g_string_new (NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  gint64 job_id;
+
+  for (gsize i = 0; i < length; i++)
+    image[i] = (guint8) (i * 13 + (i >> 9));
+  memcpy (image, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+  for (gsize off = 0; off < length; off += 16)
+    {
+      guint32 address = start + (guint32) off;
+
+      if (off == 0 || (address & 0xFFFF) == 0)
+        {
+          guint8 upper[2] = { (guint8) (address >> 24), (guint8) (address >> 16) };
+          ihex_line (hex, 0x04, 0, upper, 2);
+        }
+      ihex_line (hex, 0x00, (guint16) address, image + off, 16);
+    }
+  ihex_line (hex, 0x01, 0, NULL, 0);
+
+  fixture_open (&f, "sim:vw-golf-mk7");
+  path = g_build_filename (f.tmp_dir, "cluster-0800.hex", NULL);
+  g_assert_true (g_file_set_contents (path, hex->str, (gssize) hex->len, &error));
+  g_assert_no_error (error);
+  job_id = ew_flash_run (f.connection, f.store, "cluster", path, NULL, on_progress, &f, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_state (&f, job_id), ==, EW_JOB_STATE_DONE);
+  after = sim_software (&f, "cluster");
+  g_assert_cmpstr (after, ==, "0800");
+  g_assert_cmpuint (f.max_bytes_sent, ==, length);
+  journal = journal_of (&f, job_id);
+  /* 300 blocks: the counter went 0x01 … 0xFF, 0x00 … and ended at 300 % 256 */
+  {
+    g_autofree char *expect = g_strdup_printf ("counter ended at 0x%02X", 300 % 256);
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < journal->len; i++)
+      {
+        const EwJournalEntry *e = g_ptr_array_index (journal, i);
+        found = found || (g_str_equal (e->step, "download") && e->detail != NULL &&
+                          strstr (e->detail, expect) != NULL);
+      }
+    g_assert_true (found);
+  }
+  fixture_close (&f);
+}
+
+static const Case cases[] = {
+  { "sim:bmw-f30", "kombi", "bmw-f30-kombi.hex" },
+  { "sim:mercedes-w205", "ic", "mercedes-w205-ic.srec" },
+  { "sim:vw-golf-mk7", "engine", "vw-golf-mk7-engine.xml" },
+};
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  db = ew_vehicle_database_new (NULL);
+  ew_vehicle_database_add_default_dirs (db, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/flash-engine/success/%s", cases[i].sample);
+      g_test_add_data_func (name, &cases[i], test_success);
+    }
+  g_test_add_func ("/flash-engine/fault/block-retry", test_block_retry);
+  g_test_add_func ("/flash-engine/fault/power-loss", test_power_loss);
+  g_test_add_func ("/flash-engine/fault/bad-crc", test_bad_crc);
+  g_test_add_func ("/flash-engine/refuse/wrong-container", test_wrong_container);
+  g_test_add_func ("/flash-engine/refuse/no-recovery-image", test_no_recovery_image);
+  g_test_add_func ("/flash-engine/cancel-before-erase", test_cancel_before_erase);
+  g_test_add_func ("/flash-engine/recover-dead-module", test_recover_dead_module);
+  g_test_add_func ("/flash-engine/counter-wraps", test_counter_wraps);
+
+  status = g_test_run ();
+  ew_vehicle_database_free (db);
+  return status;
+}
