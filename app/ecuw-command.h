@@ -60,6 +60,9 @@ gboolean ecuw_cmd_retrofit (EcuwContext *ctx, int argc, char **argv, GError **er
  * program the module as a job. */
 gboolean ecuw_cmd_flash    (EcuwContext *ctx, int argc, char **argv, GError **error);
 
+/* ecuw-replace.c: fit a used cluster or body module to the car as a job. */
+gboolean ecuw_cmd_replace  (EcuwContext *ctx, int argc, char **argv, GError **error);
+
 /* ecuw-jobs.c: the job store's jobs, journal and backups, and restoring
  * a job's backup to the car. */
 gboolean ecuw_cmd_jobs     (EcuwContext *ctx, int argc, char **argv, GError **error);

@@ -888,7 +888,7 @@ test_profile_scenarios (void)
               g_assert_true (version_below (u->software_version, h->software_version));
               g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (u->mileage_km,
                                   GUINT_TO_POINTER (((EwMileageStore *) g_ptr_array_index (module->mileage, 0))->did))),
-                                ==, 131072);
+                                ==, 18750);
             }
         }
       /* exactly one body module in the bootloader */
