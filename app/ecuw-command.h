@@ -63,6 +63,9 @@ gboolean ecuw_cmd_flash    (EcuwContext *ctx, int argc, char **argv, GError **er
 /* ecuw-replace.c: fit a used cluster or body module to the car as a job. */
 gboolean ecuw_cmd_replace  (EcuwContext *ctx, int argc, char **argv, GError **error);
 
+/* ecuw-quote.c: what the customer asks for, as a priced job plan. */
+gboolean ecuw_cmd_quote    (EcuwContext *ctx, int argc, char **argv, GError **error);
+
 /* ecuw-jobs.c: the job store's jobs, journal and backups, and restoring
  * a job's backup to the car. */
 gboolean ecuw_cmd_jobs     (EcuwContext *ctx, int argc, char **argv, GError **error);

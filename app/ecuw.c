@@ -47,6 +47,9 @@ static const EcuwCommand commands[] = {
   { "replace",  N_("MODULE [FILE] [--dry-run]"),
                               N_("Fit a used cluster or body module: program it, link it to the VIN, transfer the mileage, code it, as a job"),
                               ecuw_cmd_replace },
+  { "quote",    N_("(--family FAMILY | --vin VIN | --link URI) ITEM…"),
+                              N_("Quote the work the customer asks for: coding or programming, time and price"),
+                              ecuw_cmd_quote },
   { "jobs",     N_("[JOB]"),  N_("List the jobs, newest first, or show one job's journal and backups"), ecuw_cmd_jobs },
   { "job",      N_("JOB"),    N_("Show one job's journal and backups"),                          ecuw_cmd_job },
   { "restore",  N_("JOB"),    N_("Write a job's backup back to the car, verified"),              ecuw_cmd_restore },
@@ -56,7 +59,7 @@ static const EcuwCommand commands[] = {
 
 /* Options of single commands: passed on, with their value, to the command. */
 static const char *const command_options[] = { "--doip", "--profile", "--faults", "--state",
-                                                "--acknowledge", NULL };
+                                                "--acknowledge", "--family", "--vin", NULL };
 /* Flags of single commands: passed on, without a value. */
 static const char *const command_flags[] = { "--dry-run", "--verify", "--allow-downgrade",
                                               "--no-recovery-image", NULL };
