@@ -1059,7 +1059,7 @@ ew_replace_module (EwConnection           *connection,
     {
       const EwMileageReading *m = g_ptr_array_index (plan->module_readings, i);
 
-      journal (&r, "read-mileage", m->is_read ? "ok" : "failed", _("module %s (0x%04X): %u km"),
+      journal (&r, "read-mileage", m->is_read ? "ok" : "failed", _("%s in the module (0x%04X): %u km"),
                m->store->name, m->store->did, m->km);
     }
   journal (&r, "mileage", plan->mileage_km > 0 ? "ok" : "failed", "%s", plan->mileage_choice);
