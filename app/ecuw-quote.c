@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "ecuw-command.h"
+#include "job/job-sheet.h"
 #include "job/planner.h"
 #include "vehicle/vin-match.h"
 
 #define QUOTE_USAGE N_("usage: ecuw quote (--family FAMILY | --vin VIN | --link URI) " \
-                       "ITEM… where ITEM is FEATURE=STATE, replace:MODULE[:used|:new] or recover:MODULE")
+                       "[--pdf FILE [--registration REG] [--garage NAME]] ITEM… where ITEM is FEATURE=STATE, " \
+                       "replace:MODULE[:used|:new] or recover:MODULE")
 
 static gboolean
 read_rates (EwPriceRates *rates, GError **error)
@@ -243,6 +245,7 @@ ecuw_cmd_quote (EcuwContext *ctx, int argc, char **argv, GError **error)
   g_auto(EcuwCar) car = { 0 };
   EwPriceRates rates;
   const char *family_id = NULL, *vin = NULL;
+  const char *pdf_path = NULL, *registration = NULL, *garage = NULL;
   EwFamily *family = NULL;
   guint n_items = 0, n_sources;
 
@@ -255,6 +258,24 @@ ecuw_cmd_quote (EcuwContext *ctx, int argc, char **argv, GError **error)
           else
             vin = argv[++i];
         }
+      else if ((g_str_equal (argv[i], "--pdf") || g_str_equal (argv[i], "--registration") ||
+                g_str_equal (argv[i], "--garage")) && i + 1 < argc)
+        {
+          const char *name = argv[i++];
+
+          if (g_str_equal (name, "--pdf"))
+            pdf_path = argv[i];
+          else if (g_str_equal (name, "--registration"))
+            registration = argv[i];
+          else
+            garage = argv[i];
+        }
+      else if (g_str_has_prefix (argv[i], "--pdf="))
+        pdf_path = argv[i] + strlen ("--pdf=");
+      else if (g_str_has_prefix (argv[i], "--registration="))
+        registration = argv[i] + strlen ("--registration=");
+      else if (g_str_has_prefix (argv[i], "--garage="))
+        garage = argv[i] + strlen ("--garage=");
       else if (g_str_has_prefix (argv[i], "--family="))
         family_id = argv[i] + strlen ("--family=");
       else if (g_str_has_prefix (argv[i], "--vin="))
@@ -308,6 +329,19 @@ ecuw_cmd_quote (EcuwContext *ctx, int argc, char **argv, GError **error)
   plan = ew_job_plan_new (family, request, car.scan, car.catalogue, &rates, error);
   if (plan == NULL)
     return FALSE;
+
+  if (pdf_path != NULL)
+    {
+      EwJobSheetInfo info = { 0 };
+      g_autoptr(EwJobSheet) sheet = NULL;
+
+      info.garage_name = garage;
+      info.registration = registration;
+      info.vin = vin != NULL ? vin : (car.catalogue != NULL ? ew_feature_catalogue_get_vin (car.catalogue) : NULL);
+      sheet = ew_job_sheet_new (plan, &info, NULL, error);
+      if (sheet == NULL || !ew_job_sheet_write_pdf (sheet, pdf_path, error))
+        return FALSE;
+    }
 
   if (ctx->json)
     print_json (ctx, plan, car.catalogue);

@@ -59,7 +59,8 @@ static const EcuwCommand commands[] = {
 
 /* Options of single commands: passed on, with their value, to the command. */
 static const char *const command_options[] = { "--doip", "--profile", "--faults", "--state",
-                                                "--acknowledge", "--family", "--vin", NULL };
+                                                "--acknowledge", "--family", "--vin", "--pdf",
+                                                "--registration", "--garage", NULL };
 /* Flags of single commands: passed on, without a value. */
 static const char *const command_flags[] = { "--dry-run", "--verify", "--allow-downgrade",
                                               "--no-recovery-image", NULL };

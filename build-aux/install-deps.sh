@@ -9,7 +9,7 @@ packages="meson ninja-build pkg-config gcc gettext libglib2.0-dev libglib2.0-bin
   libsqlite3-dev"
 if [ "${1:-}" = "--test" ]; then
   packages="$packages xvfb xauth libxml2-utils python3
-    umockdev libumockdev-dev tshark"
+    umockdev libumockdev-dev tshark poppler-utils"
 fi
 
 missing=""

@@ -222,6 +222,35 @@ test_usage_errors (void)
   g_assert_true (g_str_has_prefix (version->out, "ecuw "));
 }
 
+/* `ecuw quote --pdf`: the customer's job sheet as a PDF, the quote still
+ * printed; a path that cannot be written fails naming it. */
+static void
+test_quote_pdf (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ecuw-quote-pdf-XXXXXX", &error);
+  g_autofree char *pdf = NULL, *bad = NULL, *data = NULL;
+  g_autoptr(EcuwRun) ok = NULL;
+  g_autoptr(EcuwRun) fail = NULL;
+  gsize len = 0;
+
+  g_assert_no_error (error);
+  pdf = g_build_filename (dir, "quote.pdf", NULL);
+  bad = g_build_filename (dir, "no-such-folder", "quote.pdf", NULL);
+  ok = run_ecuw ("quote", "--family", "bmw-f30", "cornering-lights=on", "--pdf", pdf,
+                 "--registration", "AB12 CDE", "--garage", "Test Garage", NULL);
+  g_assert_cmpint (ok->exit_status, ==, 0);
+  g_assert_nonnull (strstr (ok->out, "Cornering lights"));
+  g_assert_true (g_file_get_contents (pdf, &data, &len, NULL));
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_true (g_str_has_prefix (data, "%PDF"));
+
+  fail = run_ecuw ("quote", "--family", "bmw-f30", "cornering-lights=on", "--pdf", bad, NULL);
+  g_assert_cmpint (fail->exit_status, !=, 0);
+  g_assert_nonnull (strstr (fail->err, bad));
+  ew_test_remove_tree (dir);
+}
+
 /* A garage's own folder: its families load beside the shipped ones, and a
  * bad file there is reported by name without stopping the others. */
 static void
@@ -1042,6 +1071,7 @@ main (int argc, char **argv)
               coding_fixture_set_up, test_code_rolled_back, coding_fixture_tear_down);
   g_test_add ("/cli/code/acknowledge", CodingFixture, NULL,
               coding_fixture_set_up, test_code_acknowledge, coding_fixture_tear_down);
+  g_test_add_func ("/cli/quote/pdf", test_quote_pdf);
   g_test_add ("/cli/retrofit", CodingFixture, NULL,
               coding_fixture_set_up, test_retrofit, coding_fixture_tear_down);
   return g_test_run ();
