@@ -16,6 +16,8 @@
 #include "ew-feature-row.h"
 #include "ew-history-page.h"
 #include "ew-job-row.h"
+#include "ew-jobs-page.h"
+#include "ew-quote-line-row.h"
 #include "ew-scan-finding-row.h"
 #include "ew-scan-module-row.h"
 #include "sim/sim-ecu.h"
@@ -93,7 +95,11 @@ fixture_tear_down (UiFixture *fixture, gconstpointer data)
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
   /* engine work still running finishes before the car goes away */
-  while (ew_features_page_get_is_busy (features) && g_get_monotonic_time () < deadline)
+  EwJobsPage *jobs = EW_JOBS_PAGE (gtk_widget_get_template_child (GTK_WIDGET (fixture->window),
+                                                                   EW_TYPE_WINDOW, "jobs_page"));
+
+  while ((ew_features_page_get_is_busy (features) || ew_jobs_page_get_is_busy (jobs))
+         && g_get_monotonic_time () < deadline)
     {
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
@@ -942,6 +948,197 @@ test_history_unfinished (UiFixture *fixture, gconstpointer data)
   g_assert_false (ew_features_page_get_is_busy (features_page (fixture)));
 }
 
+/* Jobs */
+
+static EwJobsPage *
+jobs_page (UiFixture *fixture)
+{
+  GObject *page = gtk_widget_get_template_child (GTK_WIDGET (fixture->window),
+                                                 EW_TYPE_WINDOW, "jobs_page");
+  g_assert_nonnull (page);
+  return EW_JOBS_PAGE (page);
+}
+
+static GtkWidget *
+jobs_child (UiFixture *fixture, const char *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (jobs_page (fixture)),
+                                                  EW_TYPE_JOBS_PAGE, name);
+  g_assert_nonnull (child);
+  return GTK_WIDGET (child);
+}
+
+static gboolean
+quote_is_planned (UiFixture *fixture)
+{
+  return !ew_jobs_page_get_is_busy (jobs_page (fixture))
+         && ew_jobs_page_get_plan (jobs_page (fixture)) != NULL;
+}
+
+/* Scans on the Vehicle page; the Jobs page reads the car and plans by itself. */
+static void
+scan_and_plan (UiFixture *fixture, const char *link)
+{
+  scan_link (fixture, link);
+  iterate_until_within (quote_is_planned, fixture, 15);
+  ew_window_show_page (fixture->window, "jobs");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (jobs_child (fixture, "main_stack"))),
+                   ==, "quote");
+}
+
+static EwQuoteLineRow *
+find_line (UiFixture *fixture, EwPlanItemKind kind)
+{
+  EwJobsPage *page = jobs_page (fixture);
+
+  for (guint i = 0; i < ew_jobs_page_get_n_lines (page); i++)
+    {
+      EwQuoteLineRow *row = EW_QUOTE_LINE_ROW (ew_jobs_page_get_line (page, i));
+
+      if (ew_quote_line_row_get_kind (row) == kind)
+        return row;
+    }
+  return NULL;
+}
+
+/* The totals add up, and the labels show the plan's. */
+static void
+assert_totals (UiFixture *fixture)
+{
+  const EwJobPlan *plan = ew_jobs_page_get_plan (jobs_page (fixture));
+  g_autofree char *net = ew_money_format (&plan->rates, plan->net_minor);
+  g_autofree char *gross = ew_money_format (&plan->rates, plan->gross_minor);
+  gint64 sum = 0;
+
+  for (guint i = 0; i < plan->items->len; i++)
+    sum += ((const EwPlanItem *) g_ptr_array_index (plan->items, i))->price_minor;
+  g_assert_cmpint (plan->net_minor, ==, sum);
+  g_assert_cmpint (plan->vat_minor, >, 0);
+  g_assert_cmpint (plan->net_minor + plan->vat_minor, ==, plan->gross_minor);
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (jobs_child (fixture, "net_label"))), ==, net);
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (jobs_child (fixture, "total_label"))), ==, gross);
+}
+
+static guint
+feature_index (EwFamily *family, const char *feature_id)
+{
+  for (guint i = 0; i < family->features->len; i++)
+    if (g_str_equal (((const EwFeature *) g_ptr_array_index (family->features, i))->id, feature_id))
+      return i;
+  g_assert_not_reached ();
+}
+
+static void
+test_jobs_used_cluster (UiFixture *fixture, gconstpointer data)
+{
+  EwFamily *family = ew_vehicle_database_find_family (fixture->db, "bmw-f30");
+  const EwJobPlan *plan;
+  EwQuoteLineRow *cluster, *cornering;
+  gint64 net_before;
+  guint n_lines;
+  int minimum = 0;
+
+  scan_and_plan (fixture, "sim:bmw-f30?profile=used-cluster");
+
+  /* the cluster from another car is quoted without being asked for */
+  cluster = find_line (fixture, EW_PLAN_ITEM_USED_CLUSTER);
+  g_assert_nonnull (cluster);
+  g_assert_true (ew_quote_line_row_get_is_from_scan (cluster));
+  g_assert_cmpint (ew_quote_line_row_get_work_class (cluster), ==, EW_WORK_CLASS_PROGRAMMING);
+  g_assert_cmpstr (ew_quote_line_row_get_badge_text (cluster), ==, "Programming");
+  g_assert_cmpint (ew_quote_line_row_get_price_minor (cluster), >, 0);
+  g_assert_cmpuint (ew_quote_line_row_get_n_operations (cluster), >, 1);
+  g_assert_cmpstr (adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (cluster)), !=, "");
+  g_assert_null (find_line (fixture, EW_PLAN_ITEM_FEATURE));
+  assert_totals (fixture);
+  plan = ew_jobs_page_get_plan (jobs_page (fixture));
+  net_before = plan->net_minor;
+  n_lines = ew_jobs_page_get_n_lines (jobs_page (fixture));
+
+  /* the customer asks for cornering lights: a coding line is added */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (jobs_child (fixture, "feature_combo")),
+                              feature_index (family, "cornering-lights"));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (jobs_child (fixture, "state_combo")), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (jobs_page (fixture)), "jobs.add-feature", NULL));
+  cornering = find_line (fixture, EW_PLAN_ITEM_FEATURE);
+  g_assert_nonnull (cornering);
+  g_assert_false (ew_quote_line_row_get_is_from_scan (cornering));
+  g_assert_cmpint (ew_quote_line_row_get_work_class (cornering), ==, EW_WORK_CLASS_CODING);
+  g_assert_cmpstr (ew_quote_line_row_get_badge_text (cornering), ==, "Coding");
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (cornering)),
+                            "Cornering"));
+  g_assert_cmpuint (ew_jobs_page_get_n_lines (jobs_page (fixture)), ==, n_lines + 1);
+  plan = ew_jobs_page_get_plan (jobs_page (fixture));
+  g_assert_cmpint (plan->net_minor, ==, net_before + ew_quote_line_row_get_price_minor (cornering));
+  assert_totals (fixture);
+
+  /* asking again for the same feature does not add a second line */
+  g_assert_true (ew_jobs_page_add_item (jobs_page (fixture), "cornering-lights=on", NULL));
+  g_assert_cmpuint (ew_jobs_page_get_n_lines (jobs_page (fixture)), ==, n_lines + 1);
+
+  /* the page fits a phone-sized window */
+  gtk_widget_measure (GTK_WIDGET (jobs_page (fixture)), GTK_ORIENTATION_HORIZONTAL, -1,
+                      &minimum, NULL, NULL, NULL);
+  g_assert_cmpint (minimum, <=, 360);
+
+  /* the quote is drawn again on every change: its rows are new */
+  cluster = find_line (fixture, EW_PLAN_ITEM_USED_CLUSTER);
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (cluster), TRUE);
+  if (g_getenv ("EW_UI_SCREENSHOT_DIR") != NULL)
+    {
+      /* tall enough to show the whole quote and its totals */
+      gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1000, 1560);
+      save_screenshot (fixture, GTK_WIDGET (fixture->window), "jobs-page.png");
+    }
+
+  /* the quote goes to the customer as a PDF job sheet */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp ("ew-ui-quote-XXXXXX", &error);
+    g_autofree char *path = NULL;
+    g_autofree char *contents = NULL;
+    gsize length = 0;
+
+    g_assert_no_error (error);
+    path = g_build_filename (dir, "quote.pdf", NULL);
+    g_assert_true (ew_jobs_page_save_pdf (jobs_page (fixture), path, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+    g_assert_cmpuint (length, >, 1000);
+    g_assert_true (g_str_has_prefix (contents, "%PDF-"));
+    g_unlink (path);
+    g_rmdir (dir);
+  }
+
+  /* its Remove button takes the asked-for line out again; the scan's stays */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (jobs_page (fixture)), "jobs.remove-line",
+                                             "i", 0));
+  g_assert_null (find_line (fixture, EW_PLAN_ITEM_FEATURE));
+  g_assert_nonnull (find_line (fixture, EW_PLAN_ITEM_USED_CLUSTER));
+  g_assert_cmpint (ew_jobs_page_get_plan (jobs_page (fixture))->net_minor, ==, net_before);
+}
+
+static void
+test_jobs_bootloader (UiFixture *fixture, gconstpointer data)
+{
+  EwQuoteLineRow *recovery;
+  g_autoptr(GError) error = NULL;
+
+  scan_and_plan (fixture, "sim:vw-golf-mk7?profile=body-module-bootloader");
+
+  recovery = find_line (fixture, EW_PLAN_ITEM_RECOVERY);
+  g_assert_nonnull (recovery);
+  g_assert_true (ew_quote_line_row_get_is_from_scan (recovery));
+  g_assert_cmpint (ew_quote_line_row_get_work_class (recovery), ==, EW_WORK_CLASS_PROGRAMMING);
+  g_assert_cmpint (ew_quote_line_row_get_price_minor (recovery), >, 0);
+  assert_totals (fixture);
+
+  /* a name the car does not know is refused, and the quote stays as it was */
+  g_assert_false (ew_jobs_page_add_item (jobs_page (fixture), "no-such-feature=on", &error));
+  g_assert_error (error, EW_PLANNER_ERROR, EW_PLANNER_ERROR_UNKNOWN_FEATURE);
+  g_assert_nonnull (find_line (fixture, EW_PLAN_ITEM_RECOVERY));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -994,6 +1191,10 @@ main (int argc, char **argv)
               store_fixture_set_up, test_features_not_fitted, fixture_tear_down);
   g_test_add ("/ui/history/unfinished", UiFixture, NULL,
               store_fixture_set_up, test_history_unfinished, fixture_tear_down);
+  g_test_add ("/ui/jobs/used-cluster", UiFixture, NULL,
+              fixture_set_up, test_jobs_used_cluster, fixture_tear_down);
+  g_test_add ("/ui/jobs/bootloader", UiFixture, NULL,
+              fixture_set_up, test_jobs_bootloader, fixture_tear_down);
   status = g_test_run ();
 
   remove_store_files ();

@@ -7,6 +7,7 @@
 #include "ew-window.h"
 #include "ew-features-page.h"
 #include "ew-history-page.h"
+#include "ew-jobs-page.h"
 #include "ew-vehicle-page.h"
 
 struct _EwWindow {
@@ -19,6 +20,7 @@ struct _EwWindow {
   AdwViewStack         *stack;
   EwVehiclePage        *vehicle_page;
   EwFeaturesPage       *features_page;
+  EwJobsPage           *jobs_page;
   EwHistoryPage        *history_page;
 };
 
@@ -57,6 +59,8 @@ on_car_scanned (EwWindow *self, const char *link)
 {
   ew_features_page_set_link (self->features_page, link);
   ew_features_page_read (self->features_page);
+  ew_jobs_page_set_link (self->jobs_page, link);
+  ew_jobs_page_scan (self->jobs_page);
 }
 
 static void
@@ -107,6 +111,7 @@ ew_window_new (GtkApplication    *application,
   EwJobStore *store;
 
   ew_vehicle_page_set_data (self->vehicle_page, db, wmi_table);
+  ew_jobs_page_set_data (self->jobs_page, db);
 
   /* without a job store nothing is written: no backup could be kept */
   store = ew_job_store_open (NULL, &error);
@@ -157,6 +162,7 @@ ew_window_class_init (EwWindowClass *klass)
   g_type_ensure (EW_TYPE_VEHICLE_PAGE);
   g_type_ensure (EW_TYPE_FEATURES_PAGE);
   g_type_ensure (EW_TYPE_HISTORY_PAGE);
+  g_type_ensure (EW_TYPE_JOBS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-window.ui");
@@ -168,6 +174,7 @@ ew_window_class_init (EwWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwWindow, vehicle_page);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, features_page);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, history_page);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, jobs_page);
   gtk_widget_class_bind_template_callback (widget_class, on_car_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_car_scanned);
   gtk_widget_class_bind_template_callback (widget_class, on_link_changed);
