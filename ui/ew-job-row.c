@@ -82,6 +82,38 @@ outcome_text (const char *outcome)
   return outcome;
 }
 
+/* The journal keeps step names as ids; people read them in their words.
+ * Steps without a name here show as recorded. */
+static const char *
+step_text (const char *step)
+{
+  static const struct { const char *id; const char *text; } steps[] = {
+    { "job",              N_("Job") },
+    { "provenance",       N_("Data provenance") },
+    { "acknowledge",      N_("Acknowledged by the technician") },
+    { "preflight",        N_("Preparation") },
+    { "battery",          N_("Battery voltage") },
+    { "backup",           N_("Backup") },
+    { "write",            N_("Write") },
+    { "verify",           N_("Read back") },
+    { "rollback",         N_("Rollback") },
+    { "restore",          N_("Restore") },
+    { "cancel",           N_("Cancelled") },
+    { "plan",             N_("Plan") },
+    { "read-mileage",     N_("Mileage read") },
+    { "mileage",          N_("Mileage chosen") },
+    { "mileage-transfer", N_("Mileage transfer") },
+    { "erase",            N_("Erase") },
+    { "download",         N_("Download") },
+    { "done",             N_("Done") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (steps); i++)
+    if (g_strcmp0 (step, steps[i].id) == 0)
+      return _(steps[i].text);
+  return step;
+}
+
 static GtkWidget *
 journal_row (const EwJournalEntry *entry)
 {
@@ -92,10 +124,11 @@ journal_row (const EwJournalEntry *entry)
 
   if (entry->module_id != NULL)
     /* TRANSLATORS: journal entry: step · module · outcome */
-    title = g_strdup_printf (_("%s · %s · %s"), entry->step, entry->module_id, outcome_text (entry->outcome));
+    title = g_strdup_printf (_("%s · %s · %s"), step_text (entry->step), entry->module_id,
+                             outcome_text (entry->outcome));
   else
     /* TRANSLATORS: journal entry: step · outcome */
-    title = g_strdup_printf (_("%s · %s"), entry->step, outcome_text (entry->outcome));
+    title = g_strdup_printf (_("%s · %s"), step_text (entry->step), outcome_text (entry->outcome));
   if (entry->detail != NULL && *entry->detail != '\0')
     subtitle = g_strdup_printf ("%s\n%s", entry->detail, time);
   else
