@@ -9,6 +9,7 @@
 #include "sim/sim-vehicle.h"
 #include "uds/uds.h"
 #include "vehicle/database.h"
+#include "test-car.h"
 #include "test-util.h"
 
 static EwVehicleDatabase *db;
@@ -17,42 +18,6 @@ static char *tmp_dir;
 static const char *const shipped_families[] = { "bmw-f30", "mercedes-w205", "vw-golf-mk7", NULL };
 
 /* ---- the simulated car, the store, the invariant ---- */
-
-static EwConnection *
-open_car (const char *uri)
-{
-  g_autoptr(GError) error = NULL;
-  EwConnection *connection = ew_connection_open (uri, db, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (connection);
-  return connection;
-}
-
-static EwJobStore *
-open_store (void)
-{
-  static guint n;
-  g_autofree char *name = g_strdup_printf ("jobs-%u.sqlite", ++n);
-  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-  EwJobStore *store = ew_job_store_open (path, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
-}
-
-static EwFeatureCatalogue *
-read_catalogue (EwConnection *connection)
-{
-  g_autoptr(GError) error = NULL;
-  EwFeatureCatalogue *catalogue = ew_feature_catalogue_read (connection, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (catalogue);
-  return catalogue;
-}
 
 typedef struct {
   guint16  did;
@@ -351,14 +316,13 @@ catalogue_reads (EwConnection *connection, const char *module_id)
   return n + g_hash_table_size (dids);
 }
 
-
 static void
 test_catalogue_reads_once (void)
 {
   for (guint f = 0; shipped_families[f] != NULL; f++)
     {
       g_autofree char *uri = g_strdup_printf ("sim:%s", shipped_families[f]);
-      g_autoptr(EwConnection) connection = open_car (uri);
+      g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
       EwSimVehicle *sim = ew_connection_get_sim_vehicle (connection);
       EwFamily *family = ew_connection_get_family (connection);
       g_autoptr(EwFeatureCatalogue) catalogue = NULL;
@@ -391,7 +355,7 @@ test_catalogue_reads_once (void)
         }
 
       n_before = ew_sim_vehicle_get_n_requests (sim);
-      catalogue = read_catalogue (connection);
+      catalogue = ew_test_read_catalogue (connection);
       /* identification plus each coding DID once: fewer than a read per feature */
       g_assert_cmpuint (ew_sim_vehicle_get_n_requests (sim) - n_before, ==, n_expected);
       g_assert_cmpuint (n_expected, <, n_feature_reads + 3 * family->modules->len);
@@ -447,8 +411,8 @@ test_catalogue_not_fitted (void)
     "[profile]\ndescription=KAFAS camera absent, no comfort access\noptions-absent=322\n"
     "[module:kafas]\npresent=false\n");
   g_autofree char *uri = g_strdup_printf ("sim:bmw-f30?profile=%s", profile);
-  g_autoptr(EwConnection) connection = open_car (uri);
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
   const EwFeatureStatus *st;
   g_autoptr(GError) error = NULL;
   EwFeatureRequest req = { "high-beam-assistant", "on" };
@@ -480,7 +444,7 @@ test_catalogue_with_scan (void)
   g_autofree char *profile = write_profile ("no-kafas-scan",
     "[profile]\ndescription=KAFAS camera absent\n[module:kafas]\npresent=false\n");
   g_autofree char *uri = g_strdup_printf ("sim:bmw-f30?profile=%s", profile);
-  g_autoptr(EwConnection) connection = open_car (uri);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
   g_autoptr(GError) error = NULL;
   g_autoptr(EwScanResult) scan = ew_scan_run (connection, 0, NULL, NULL, NULL, &error);
   g_autoptr(EwFeatureCatalogue) catalogue = NULL;
@@ -512,7 +476,7 @@ test_catalogue_with_scan (void)
 static void
 test_catalogue_parallel (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30?faults=delay=40");
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30?faults=delay=40");
   EwFamily *family = ew_connection_get_family (connection);
   g_autoptr(EwFeatureCatalogue) catalogue = NULL;
   guint n_most = 0, n_all = 0;
@@ -526,7 +490,7 @@ test_catalogue_parallel (void)
       n_most = MAX (n_most, n);
     }
   start = g_get_monotonic_time ();
-  catalogue = read_catalogue (connection);
+  catalogue = ew_test_read_catalogue (connection);
   elapsed_ms = (g_get_monotonic_time () - start) / 1000;
   g_test_message ("%u requests, at most %u per module, in %" G_GINT64_FORMAT " ms",
                   n_all, n_most, elapsed_ms);
@@ -541,8 +505,8 @@ test_catalogue_parallel (void)
 static void
 test_plan_errors (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
   const EwFeatureStatus *drl = ew_feature_catalogue_find (catalogue, "daytime-running-lights");
   struct {
     EwFeatureRequest requests[2];
@@ -597,7 +561,7 @@ test_plan_errors (void)
 static void
 test_plan_masks (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
   g_autoptr(EwFeatureCatalogue) catalogue = NULL;
   EwFamily *family = ew_connection_get_family (connection);
   const EwModule *fem = ew_family_find_module (family, "fem");
@@ -618,7 +582,7 @@ test_plan_masks (void)
   noise_bytes = g_bytes_new (noise, cd->length_bytes);
   noise_hex = to_hex (noise_bytes);
   sim_set (connection, "fem", "coding-0x3000", noise_hex);
-  catalogue = read_catalogue (connection);
+  catalogue = ew_test_read_catalogue (connection);
 
   for (guint i = 0; i < family->features->len; i++)
     {
@@ -653,9 +617,9 @@ test_plan_masks (void)
 static void
 test_plan_checksum (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:test-coding-fixture");
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:test-coding-fixture");
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   const EwFeatureStatus *st = ew_feature_catalogue_find (catalogue, "daytime-running-lights");
   EwFeatureRequest req = { "daytime-running-lights", other_state (st)->name };
   g_autoptr(EwCodingPlan) plan = plan_ok (catalogue, &req, 1);
@@ -702,19 +666,19 @@ apply_ok (EwConnection *connection, EwJobStore *store, EwCodingPlan *plan)
 static void
 test_switch_every_feature (void)
 {
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   guint n_switched = 0;
 
   for (guint f = 0; shipped_families[f] != NULL; f++)
     {
       g_autofree char *uri = g_strdup_printf ("sim:%s", shipped_families[f]);
-      g_autoptr(EwConnection) connection = open_car (uri);
+      g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
       EwFamily *family = ew_connection_get_family (connection);
 
       for (guint i = 0; i < family->features->len; i++)
         {
           const EwFeature *feature = g_ptr_array_index (family->features, i);
-          g_autoptr(EwFeatureCatalogue) first = read_catalogue (connection);
+          g_autoptr(EwFeatureCatalogue) first = ew_test_read_catalogue (connection);
           const EwFeatureStatus *st = ew_feature_catalogue_find (first, feature->id);
           g_autoptr(GBytes) original = NULL;
           const char *original_state;
@@ -739,20 +703,20 @@ test_switch_every_feature (void)
 
               if (g_str_equal (to->name, original_state))
                 continue;
-              c1 = read_catalogue (connection);
+              c1 = ew_test_read_catalogue (connection);
               p1 = plan_ok (c1, &there, 1);
               apply_ok (connection, store, p1);
               b1 = sim_did (connection, feature->module, feature->did);
               assert_bytes_equal (b1, ((EwCodingChange *) g_ptr_array_index (p1->changes, 0))->after);
               /* the module's own bytes now decode to the new state */
-              c2 = read_catalogue (connection);
+              c2 = ew_test_read_catalogue (connection);
               g_assert_cmpstr (ew_feature_catalogue_find (c2, feature->id)->state->name, ==, to->name);
 
               p2 = plan_ok (c2, &back, 1);
               apply_ok (connection, store, p2);
               b2 = sim_did (connection, feature->module, feature->did);
               assert_bytes_equal (b2, original);
-              c3 = read_catalogue (connection);
+              c3 = ew_test_read_catalogue (connection);
               g_assert_cmpstr (ew_feature_catalogue_find (c3, feature->id)->state->name, ==,
                                original_state);
               n_switched++;
@@ -768,7 +732,7 @@ test_switch_every_feature (void)
 static EwCodingPlan *
 three_module_plan (EwConnection *connection)
 {
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
   const char *ids[] = { "cornering-lights", "needle-sweep", "startup-animation" };
   EwFeatureRequest reqs[3];
   EwCodingPlan *plan;
@@ -870,7 +834,7 @@ run_fault_case (gconstpointer data)
   g_autofree char *uri = NULL;
   g_autoptr(EwConnection) connection = NULL;
   g_autoptr(EwConnection) probe = NULL;
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = NULL;
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GError) error = NULL;
@@ -883,7 +847,7 @@ run_fault_case (gconstpointer data)
       /* the requests a catalogue and a plan cost, counted on a clean car */
       guint n;
 
-      probe = open_car ("sim:bmw-f30");
+      probe = ew_test_open_car (db, "sim:bmw-f30");
       g_clear_pointer (&plan, ew_coding_plan_free);
       plan = three_module_plan (probe);
       n = ew_sim_vehicle_get_n_requests (ew_connection_get_sim_vehicle (probe));
@@ -892,14 +856,14 @@ run_fault_case (gconstpointer data)
     }
   else if (fc->extra_reads > 0)
     {
-      probe = open_car ("sim:bmw-f30");
+      probe = ew_test_open_car (db, "sim:bmw-f30");
       faults = g_strdup_printf ("%s%u", fc->faults, catalogue_reads (probe, fc->module) + fc->extra_reads);
     }
   else
     faults = g_strdup (fc->faults != NULL ? fc->faults : "");
   uri = g_strdup_printf ("sim:bmw-f30?faults=%s", faults);
   g_test_message ("%s: %s", fc->name, uri);
-  connection = open_car (uri);
+  connection = ew_test_open_car (db, uri);
   plan = three_module_plan (connection);
   before = snapshot (connection);
 
@@ -941,8 +905,8 @@ run_fault_case (gconstpointer data)
 static void
 test_fault_wrong_readback (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = three_module_plan (connection);
   g_autoptr(GHashTable) before = snapshot (connection);
   g_autoptr(GError) error = NULL;
@@ -981,8 +945,8 @@ test_fault_wrong_readback (void)
 static void
 test_provenance_illustrative (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = three_module_plan (connection);
   g_autoptr(GHashTable) before = snapshot (connection);
   g_autoptr(GHashTable) after = NULL;
@@ -1012,9 +976,9 @@ test_provenance_illustrative (void)
 static void
 test_provenance_community (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:test-coding-fixture");
-  g_autoptr(EwJobStore) store = open_store ();
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:test-coding-fixture");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
   const EwFeatureStatus *st = ew_feature_catalogue_find (catalogue, "cornering-lights");
   EwFeatureRequest req = { "cornering-lights", other_state (st)->name };
   g_autoptr(EwCodingPlan) plan = plan_ok (catalogue, &req, 1);
@@ -1052,8 +1016,8 @@ test_provenance_community (void)
 static void
 test_restore_done_job (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = three_module_plan (connection);
   g_autoptr(GHashTable) before = snapshot (connection);
   g_autoptr(GHashTable) after = NULL;
@@ -1104,8 +1068,8 @@ test_restore_done_job (void)
 static void
 test_restore_running_job (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = three_module_plan (connection);
   g_autoptr(GError) error = NULL;
   gint64 id, restore_id;
@@ -1157,8 +1121,8 @@ test_restore_running_job (void)
 static void
 test_stale_plan (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = three_module_plan (connection);
   const EwCodingChange *kombi = g_ptr_array_index (plan->changes, 1);
   g_autoptr(GBytes) changed = NULL;
@@ -1186,8 +1150,8 @@ test_stale_plan (void)
 static void
 test_cancel_before_write (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30");
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = three_module_plan (connection);
   g_autoptr(GHashTable) before = snapshot (connection);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();

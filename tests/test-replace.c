@@ -12,6 +12,7 @@
 #include "sim/sim-ecu.h"
 #include "sim/sim-vehicle.h"
 #include "vehicle/database.h"
+#include "test-car.h"
 #include "test-util.h"
 
 static EwVehicleDatabase *db;
@@ -36,42 +37,6 @@ static const ClusterCase cluster_cases[] = {
   { "mercedes-w205", "ic",      "engine" },
   { "vw-golf-mk7",   "cluster", "engine" },
 };
-
-static EwConnection *
-open_car (const char *uri)
-{
-  g_autoptr(GError) error = NULL;
-  EwConnection *connection = ew_connection_open (uri, db, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (connection);
-  return connection;
-}
-
-static EwJobStore *
-open_store (void)
-{
-  static guint n;
-  g_autofree char *name = g_strdup_printf ("jobs-%u.sqlite", ++n);
-  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-  EwJobStore *store = ew_job_store_open (path, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
-}
-
-static EwScanResult *
-scan_car (EwConnection *connection)
-{
-  g_autoptr(GError) error = NULL;
-  EwScanResult *scan = ew_scan_run (connection, 0, NULL, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (scan);
-  return scan;
-}
 
 static guint
 n_findings_for (const EwScanResult *scan, const char *module_id)
@@ -234,9 +199,9 @@ test_used_cluster (gconstpointer data)
 {
   const ClusterCase *c = data;
   g_autofree char *uri = g_strdup_printf ("sim:%s?profile=%s", c->family, low_profile);
-  g_autoptr(EwConnection) connection = open_car (uri);
-  g_autoptr(EwJobStore) store = open_store ();
-  g_autoptr(EwScanResult) before = scan_car (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwScanResult) before = ew_test_scan_car (connection);
   g_autoptr(EwScanResult) after = NULL;
   g_autoptr(GHashTable) km_before = all_stores (connection);
   g_autoptr(GHashTable) km_after = NULL;
@@ -268,7 +233,7 @@ test_used_cluster (gconstpointer data)
   g_assert_false (progress.went_back);
   g_assert_cmpfloat (progress.last, ==, 1.0);
 
-  after = scan_car (connection);
+  after = ew_test_scan_car (connection);
   g_assert_cmpuint (n_findings_for (after, c->cluster), ==, 0);
   g_assert_cmpstr (scanned (after, c->cluster)->software_version, ==, version);
   g_assert_cmpstr (scanned (after, c->cluster)->vin, ==, before->vin);
@@ -297,9 +262,9 @@ test_more_km_refused (gconstpointer data)
   const ClusterCase *c = data;
   /* the used cluster shows 131072 km, the car 42000 */
   g_autofree char *uri = g_strdup_printf ("sim:%s?profile=%s", c->family, high_profile);
-  g_autoptr(EwConnection) connection = open_car (uri);
-  g_autoptr(EwJobStore) store = open_store ();
-  g_autoptr(EwScanResult) before = scan_car (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwScanResult) before = ew_test_scan_car (connection);
   g_autoptr(EwScanResult) after = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *vin_before = NULL;
@@ -326,7 +291,7 @@ test_more_km_refused (gconstpointer data)
                     n_requests);
 
   /* nothing written: same software, same VIN, same mileage */
-  after = scan_car (connection);
+  after = ew_test_scan_car (connection);
   g_assert_cmpstr (scanned (after, c->cluster)->software_version, ==,
                    scanned (before, c->cluster)->software_version);
   vin_after = g_strdup (scanned (after, c->cluster)->vin);
@@ -337,9 +302,9 @@ test_more_km_refused (gconstpointer data)
 static void
 test_body_module_bootloader (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30?profile=body-module-bootloader");
-  g_autoptr(EwJobStore) store = open_store ();
-  g_autoptr(EwScanResult) before = scan_car (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30?profile=body-module-bootloader");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwScanResult) before = ew_test_scan_car (connection);
   g_autoptr(EwScanResult) after = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *version = sample_version ("bmw-f30", "fem");
@@ -352,7 +317,7 @@ test_body_module_bootloader (void)
   g_assert_no_error (error);
   g_assert_cmpint (job_id, >, 0);
   g_assert_cmpint (jobs.flash_job_id, >, 0);
-  after = scan_car (connection);
+  after = ew_test_scan_car (connection);
   g_assert_cmpint (scanned (after, "fem")->state, ==, EW_SCAN_MODULE_ANSWERED);
   g_assert_cmpuint (n_findings_for (after, "fem"), ==, 0);
   g_assert_cmpstr (scanned (after, "fem")->software_version, ==, version);
@@ -369,9 +334,9 @@ test_vin_fault_rolls_back (void)
    * the second the VIN */
   g_autofree char *uri = g_strdup_printf ("sim:bmw-f30?profile=%s&faults=nrc=kombi:0x2E:0x72@2",
                                           low_profile);
-  g_autoptr(EwConnection) connection = open_car (uri);
-  g_autoptr(EwJobStore) store = open_store ();
-  g_autoptr(EwScanResult) before = scan_car (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwScanResult) before = ew_test_scan_car (connection);
   g_autoptr(EwScanResult) after = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *vin_before = g_strdup (scanned (before, "kombi")->vin);
@@ -390,7 +355,7 @@ test_vin_fault_rolls_back (void)
   g_assert_true (journal_has (store, jobs.job_id, "coding", "failed"));
   g_assert_false (journal_has (store, jobs.job_id, "verify", "ok"));
 
-  after = scan_car (connection);
+  after = ew_test_scan_car (connection);
   vin_after = g_strdup (scanned (after, "kombi")->vin);
   g_assert_cmpstr (vin_after, ==, vin_before);
   g_assert_cmpuint (sim_km (connection, "kombi", 0x1000), ==, CLUSTER_KM);
@@ -400,7 +365,7 @@ static void
 test_dry_plan (void)
 {
   g_autofree char *uri = g_strdup_printf ("sim:vw-golf-mk7?profile=%s", low_profile);
-  g_autoptr(EwConnection) connection = open_car (uri);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
   g_autoptr(GError) error = NULL;
   g_autoptr(EwReplacePlan) plan = NULL;
   guint n_requests;

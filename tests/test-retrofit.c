@@ -10,6 +10,7 @@
 #include "coding/retrofit.h"
 #include "sim/sim-vehicle.h"
 #include "vehicle/database.h"
+#include "test-car.h"
 #include "test-util.h"
 
 static EwVehicleDatabase *db;
@@ -39,53 +40,6 @@ static const SeatCase seat_cases[] = {
   { "vw-golf-mk7", "seat", "gateway", 0x0600, "seat-fitted", "4A3", "gateway", 0x2B00,
     0x0600, "heating", NULL },
 };
-
-static EwConnection *
-open_car (const char *uri)
-{
-  g_autoptr(GError) error = NULL;
-  EwConnection *connection = ew_connection_open (uri, db, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (connection);
-  return connection;
-}
-
-static EwJobStore *
-open_store (void)
-{
-  static guint n;
-  g_autofree char *name = g_strdup_printf ("jobs-%u.sqlite", ++n);
-  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-  EwJobStore *store = ew_job_store_open (path, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
-}
-
-static EwFeatureCatalogue *
-read_catalogue (EwConnection *connection)
-{
-  g_autoptr(GError) error = NULL;
-  EwFeatureCatalogue *catalogue = ew_feature_catalogue_read (connection, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (catalogue);
-  return catalogue;
-}
-
-static EwScanResult *
-scan_car (EwConnection *connection)
-{
-  g_autoptr(GError) error = NULL;
-  EwScanResult *scan = ew_scan_run (connection, 0, NULL, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (scan);
-  return scan;
-}
 
 static gboolean
 has_vin_mismatch (const EwScanResult *scan, const char *module_id)
@@ -222,10 +176,10 @@ test_seat (gconstpointer data)
 {
   const SeatCase *sc = data;
   g_autofree char *uri = g_strdup_printf ("sim:%s?profile=used-heated-seat", sc->family);
-  g_autoptr(EwConnection) connection = open_car (uri);
-  g_autoptr(EwJobStore) store = open_store ();
-  g_autoptr(EwScanResult) scan = scan_car (connection);
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, uri);
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwScanResult) scan = ew_test_scan_car (connection);
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
   g_autoptr(EwFeatureCatalogue) after = NULL;
   g_autoptr(EwScanResult) rescan = NULL;
   g_autoptr(EwCodingPlan) plan = NULL;
@@ -316,9 +270,9 @@ test_seat (gconstpointer data)
   g_assert_cmpstr (item_value (connection, sc->seat, sc->seat_did, sc->seat_item), ==, "fitted");
   vin = module_vin (connection, sc->seat);
   g_assert_cmpstr (vin, ==, car_vin);
-  rescan = scan_car (connection);
+  rescan = ew_test_scan_car (connection);
   g_assert_false (has_vin_mismatch (rescan, sc->seat));
-  after = read_catalogue (connection);
+  after = ew_test_read_catalogue (connection);
   if (sc->feature != NULL)
     g_assert_cmpint (ew_feature_catalogue_find (after, sc->feature)->availability, ==,
                      EW_FEATURE_SWITCHABLE);
@@ -363,7 +317,7 @@ test_seat (gconstpointer data)
   g_assert_cmpint (restore_id, >, 0);
   assert_snapshot (connection, before);
   g_clear_pointer (&rescan, ew_scan_result_free);
-  rescan = scan_car (connection);
+  rescan = ew_test_scan_car (connection);
   g_assert_true (has_vin_mismatch (rescan, sc->seat));
 }
 
@@ -400,12 +354,12 @@ test_every_retrofit (void)
 static void
 test_errors (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30?profile=used-heated-seat");
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
-  g_autoptr(EwConnection) silent = open_car ("sim:bmw-f30?profile=used-heated-seat&faults=drop=sm:100%25");
-  g_autoptr(EwFeatureCatalogue) silent_catalogue = read_catalogue (silent);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30?profile=used-heated-seat");
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
+  g_autoptr(EwConnection) silent = ew_test_open_car (db, "sim:bmw-f30?profile=used-heated-seat&faults=drop=sm:100%25");
+  g_autoptr(EwFeatureCatalogue) silent_catalogue = ew_test_read_catalogue (silent);
   g_autoptr(EwCodingPlan) plan = NULL;
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) zgw_before = sim_did (connection, "zgw", 0x3000);
 
@@ -446,9 +400,9 @@ static void
 test_fault_rolls_back_car (void)
 {
   g_autoptr(EwConnection) connection =
-    open_car ("sim:bmw-f30?profile=used-heated-seat&faults=nrc=sm:0x2E:0x72@1");
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
-  g_autoptr(EwJobStore) store = open_store ();
+    ew_test_open_car (db, "sim:bmw-f30?profile=used-heated-seat&faults=nrc=sm:0x2E:0x72@1");
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(EwCodingPlan) plan = NULL;
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GError) error = NULL;
@@ -479,10 +433,10 @@ test_fault_rolls_back_car (void)
 static void
 test_only_what_is_missing (void)
 {
-  g_autoptr(EwConnection) connection = open_car ("sim:bmw-f30?profile=used-heated-seat");
-  g_autoptr(EwFeatureCatalogue) catalogue = read_catalogue (connection);
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30?profile=used-heated-seat");
+  g_autoptr(EwFeatureCatalogue) catalogue = ew_test_read_catalogue (connection);
   g_autoptr(EwCodingPlan) plan = NULL;
-  g_autoptr(EwJobStore) store = open_store ();
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
   g_autoptr(GError) error = NULL;
   g_autofree char *before = sim_text (connection, "fem", 0x3F1C);
   g_autofree char *after = NULL;
