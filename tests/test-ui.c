@@ -7,11 +7,9 @@
  *
  * With EW_UI_SCREENSHOT_DIR set, the Features page, the review and the
  * History page are saved there as PNG files. */
-#include <adwaita.h>
 #include <glib/gstdio.h>
 
-#include "ew-window.h"
-#include "ew-vehicle-page.h"
+#include "ui-fixture.h"
 #include "ew-features-page.h"
 #include "ew-feature-row.h"
 #include "ew-history-page.h"
@@ -22,109 +20,6 @@
 #include "ew-scan-module-row.h"
 #include "sim/sim-ecu.h"
 #include "sim/sim-vehicle.h"
-
-typedef struct {
-  EwVehicleDatabase *db;
-  EwWmiTable        *wmi_table;
-  EwWindow          *window;
-  EwVehiclePage     *page;
-  char              *store_dir;   /* the features tests' job store, or NULL */
-} UiFixture;
-
-/* the folder ECU_WORKSHOP_JOB_STORE points into, set before any thread runs */
-static char *store_dir;
-
-static void
-remove_store_files (void)
-{
-  g_autoptr(GDir) dir = g_dir_open (store_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (store_dir, name, NULL);
-      g_unlink (path);
-    }
-}
-
-static void
-iterate_until_within (gboolean (*done) (UiFixture *), UiFixture *fixture, guint seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-
-  while (!done (fixture))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-static void
-iterate_until (gboolean (*done) (UiFixture *), UiFixture *fixture)
-{
-  iterate_until_within (done, fixture, 5);
-}
-
-static gboolean
-window_is_mapped (UiFixture *fixture)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (fixture->window));
-}
-
-static void
-fixture_set_up (UiFixture *fixture, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->db = ew_vehicle_database_new (NULL);
-  ew_vehicle_database_add_default_dirs (fixture->db, NULL);
-  fixture->wmi_table = ew_wmi_table_load_default (&error);
-  g_assert_no_error (error);
-
-  fixture->window = ew_window_new (NULL, fixture->db, fixture->wmi_table);
-  fixture->page = EW_VEHICLE_PAGE (ew_window_get_vehicle_page (fixture->window));
-  gtk_window_present (GTK_WINDOW (fixture->window));
-  iterate_until (window_is_mapped, fixture);
-}
-
-static void
-fixture_tear_down (UiFixture *fixture, gconstpointer data)
-{
-  EwFeaturesPage *features = EW_FEATURES_PAGE (ew_window_get_features_page (fixture->window));
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  /* engine work still running finishes before the car goes away */
-  EwJobsPage *jobs = EW_JOBS_PAGE (gtk_widget_get_template_child (GTK_WIDGET (fixture->window),
-                                                                   EW_TYPE_WINDOW, "jobs_page"));
-
-  while ((ew_features_page_get_is_busy (features) || ew_jobs_page_get_is_busy (jobs))
-         && g_get_monotonic_time () < deadline)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  gtk_window_destroy (GTK_WINDOW (fixture->window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  ew_wmi_table_free (fixture->wmi_table);
-  ew_vehicle_database_free (fixture->db);
-
-  if (fixture->store_dir != NULL)
-    {
-      remove_store_files ();
-      g_clear_pointer (&fixture->store_dir, g_free);
-    }
-}
-
-static GtkWidget *
-page_child (UiFixture *fixture, const char *name)
-{
-  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (fixture->page),
-                                                  EW_TYPE_VEHICLE_PAGE, name);
-  g_assert_nonnull (child);
-  return GTK_WIDGET (child);
-}
 
 static const char *
 label_text (UiFixture *fixture, const char *name)
@@ -229,11 +124,6 @@ test_pages_present (UiFixture *fixture, gconstpointer data)
 
 /* The scan's steps, as the technician sees them. */
 
-static gboolean
-scan_is_done (UiFixture *fixture)
-{
-  return !ew_vehicle_page_get_is_scanning (fixture->page);
-}
 
 static gboolean
 module_rows_exist (UiFixture *fixture)
@@ -241,20 +131,6 @@ module_rows_exist (UiFixture *fixture)
   return gtk_widget_get_first_child (page_child (fixture, "module_list")) != NULL;
 }
 
-/* Starts a scan on link the way the Scan button does, and waits for it. */
-static void
-scan_link (UiFixture *fixture, const char *link)
-{
-  ew_vehicle_page_set_link (fixture->page, link);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->page), "vehicle.scan", NULL));
-  g_assert_true (ew_vehicle_page_get_is_scanning (fixture->page));
-  /* the window does not wait: the Scan button gave way to Cancel */
-  g_assert_false (gtk_widget_get_visible (page_child (fixture, "scan_button")));
-  g_assert_true (gtk_widget_get_visible (page_child (fixture, "cancel_button")));
-  iterate_until_within (scan_is_done, fixture, 10);
-  g_assert_true (gtk_widget_get_visible (page_child (fixture, "scan_button")));
-  g_assert_false (gtk_widget_get_visible (page_child (fixture, "cancel_button")));
-}
 
 static GtkWidget *
 find_module_row (UiFixture *fixture, const char *module_id)
@@ -485,14 +361,6 @@ test_scan_fits_narrow (UiFixture *fixture, gconstpointer data)
 
 #define FEATURES_LINK "sim:bmw-f30?profile=features-disabled"
 
-/* The features tests keep their job store in a folder of their own. */
-static void
-store_fixture_set_up (UiFixture *fixture, gconstpointer data)
-{
-  remove_store_files ();
-  fixture->store_dir = g_strdup (store_dir);
-  fixture_set_up (fixture, data);
-}
 
 static EwFeaturesPage *
 features_page (UiFixture *fixture)
@@ -588,76 +456,9 @@ car_has_cornering_lights (UiFixture *fixture)
   return (car_coding_byte (fixture, "fem", 0x3000, 0) & 0x02) != 0;
 }
 
-static AdwMessageDialog *
-open_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
 
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
 
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
-}
 
-/* Answers the open dialog as a click on its button does: the response,
- * then the dialog closes. */
-static void
-respond (const char *response)
-{
-  AdwMessageDialog *dialog = open_message_dialog ();
-
-  g_assert_nonnull (dialog);
-  adw_message_dialog_response (dialog, response);
-  gtk_window_close (GTK_WINDOW (dialog));
-}
-
-static gboolean
-dialog_is_mapped (UiFixture *fixture)
-{
-  AdwMessageDialog *dialog = open_message_dialog ();
-
-  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog));
-}
-
-/* Renders widget as it is drawn into dir/name, when EW_UI_SCREENSHOT_DIR
- * asks for it. */
-static void
-save_screenshot (UiFixture *fixture, GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv ("EW_UI_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GskRenderer *renderer;
-  int width, height;
-  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
-
-  if (dir == NULL)
-    return;
-  /* let layout and drawing settle */
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-}
 
 static void
 test_features_apply_undo (UiFixture *fixture, gconstpointer data)
@@ -914,8 +715,8 @@ test_history_unfinished (UiFixture *fixture, gconstpointer data)
 
   /* a store written by an earlier run that died mid-job */
   fixture_tear_down (fixture, data);
-  fixture->store_dir = g_strdup (store_dir);
-  path = g_build_filename (store_dir, "jobs.sqlite", NULL);
+  fixture->store_dir = g_strdup (ui_test_store_dir ());
+  path = g_build_filename (ui_test_store_dir (), "jobs.sqlite", NULL);
   store = ew_job_store_open (path, &error);
   g_assert_no_error (error);
   job_id = ew_job_store_begin_job (store, EW_JOB_KIND_CODING, "WBAZZZZZZCA123456", "bmw-f30",
@@ -1142,24 +943,7 @@ test_jobs_bootloader (UiFixture *fixture, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *store_path = NULL;
-  int status;
-
-  /* every test's jobs go to a store of its own, never the user's */
-  store_dir = g_dir_make_tmp ("ew-ui-store-XXXXXX", &error);
-  g_assert_no_error (error);
-  store_path = g_build_filename (store_dir, "jobs.sqlite", NULL);
-  g_setenv ("ECU_WORKSHOP_JOB_STORE", store_path, TRUE);
-
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  /* the application's stylesheet, as AdwApplication loads it */
-  gtk_css_provider_load_from_resource (css, "/io/github/ecuworkshop/EcuWorkshop/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  ui_test_init (&argc, &argv);
 
   g_test_add ("/ui/vehicle/decoded-while-typing", UiFixture, NULL,
               fixture_set_up, test_decoded_while_typing, fixture_tear_down);
@@ -1195,10 +979,5 @@ main (int argc, char **argv)
               fixture_set_up, test_jobs_used_cluster, fixture_tear_down);
   g_test_add ("/ui/jobs/bootloader", UiFixture, NULL,
               fixture_set_up, test_jobs_bootloader, fixture_tear_down);
-  status = g_test_run ();
-
-  remove_store_files ();
-  g_rmdir (store_dir);
-  g_free (store_dir);
-  return status;
+  return ui_test_finish (g_test_run ());
 }

@@ -1,0 +1,241 @@
+/* ui-fixture.c — the real main window for UI tests: opened on a job store
+ * of the tests' own, driven through its widgets and actions. */
+#include <glib/gstdio.h>
+
+#include "ui-fixture.h"
+#include "ew-features-page.h"
+#include "ew-jobs-page.h"
+
+/* the folder ECU_WORKSHOP_JOB_STORE points into, set before any thread runs */
+static char *store_dir;
+
+static void
+remove_store_files (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (store_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (store_dir, name, NULL);
+      g_unlink (path);
+    }
+}
+
+void
+iterate_until_within (gboolean (*done) (UiFixture *), UiFixture *fixture, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!done (fixture))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+void
+iterate_until (gboolean (*done) (UiFixture *), UiFixture *fixture)
+{
+  iterate_until_within (done, fixture, 5);
+}
+
+static gboolean
+window_is_mapped (UiFixture *fixture)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (fixture->window));
+}
+
+void
+fixture_set_up (UiFixture *fixture, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->db = ew_vehicle_database_new (NULL);
+  ew_vehicle_database_add_default_dirs (fixture->db, NULL);
+  fixture->wmi_table = ew_wmi_table_load_default (&error);
+  g_assert_no_error (error);
+
+  fixture->window = ew_window_new (NULL, fixture->db, fixture->wmi_table);
+  fixture->page = EW_VEHICLE_PAGE (ew_window_get_vehicle_page (fixture->window));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  iterate_until (window_is_mapped, fixture);
+}
+
+void
+fixture_tear_down (UiFixture *fixture, gconstpointer data)
+{
+  EwFeaturesPage *features = EW_FEATURES_PAGE (ew_window_get_features_page (fixture->window));
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  /* engine work still running finishes before the car goes away */
+  EwJobsPage *jobs = EW_JOBS_PAGE (gtk_widget_get_template_child (GTK_WIDGET (fixture->window),
+                                                                   EW_TYPE_WINDOW, "jobs_page"));
+
+  while ((ew_features_page_get_is_busy (features) || ew_jobs_page_get_is_busy (jobs))
+         && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  ew_wmi_table_free (fixture->wmi_table);
+  ew_vehicle_database_free (fixture->db);
+
+  if (fixture->store_dir != NULL)
+    {
+      remove_store_files ();
+      g_clear_pointer (&fixture->store_dir, g_free);
+    }
+}
+
+GtkWidget *
+page_child (UiFixture *fixture, const char *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (fixture->page),
+                                                  EW_TYPE_VEHICLE_PAGE, name);
+  g_assert_nonnull (child);
+  return GTK_WIDGET (child);
+}
+
+gboolean
+scan_is_done (UiFixture *fixture)
+{
+  return !ew_vehicle_page_get_is_scanning (fixture->page);
+}
+
+/* Starts a scan on link the way the Scan button does, and waits for it. */
+void
+scan_link (UiFixture *fixture, const char *link)
+{
+  ew_vehicle_page_set_link (fixture->page, link);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->page), "vehicle.scan", NULL));
+  g_assert_true (ew_vehicle_page_get_is_scanning (fixture->page));
+  /* the window does not wait: the Scan button gave way to Cancel */
+  g_assert_false (gtk_widget_get_visible (page_child (fixture, "scan_button")));
+  g_assert_true (gtk_widget_get_visible (page_child (fixture, "cancel_button")));
+  iterate_until_within (scan_is_done, fixture, 10);
+  g_assert_true (gtk_widget_get_visible (page_child (fixture, "scan_button")));
+  g_assert_false (gtk_widget_get_visible (page_child (fixture, "cancel_button")));
+}
+
+/* The features tests keep their job store in a folder of their own. */
+void
+store_fixture_set_up (UiFixture *fixture, gconstpointer data)
+{
+  remove_store_files ();
+  fixture->store_dir = g_strdup (store_dir);
+  fixture_set_up (fixture, data);
+}
+
+AdwMessageDialog *
+open_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+/* Answers the open dialog as a click on its button does: the response,
+ * then the dialog closes. */
+void
+respond (const char *response)
+{
+  AdwMessageDialog *dialog = open_message_dialog ();
+
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+gboolean
+dialog_is_mapped (UiFixture *fixture)
+{
+  AdwMessageDialog *dialog = open_message_dialog ();
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog));
+}
+
+/* Renders widget as it is drawn into dir/name, when EW_UI_SCREENSHOT_DIR
+ * asks for it. */
+void
+save_screenshot (UiFixture *fixture, GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv ("EW_UI_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+  int width, height;
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
+
+  if (dir == NULL)
+    return;
+  /* let layout and drawing settle */
+  while (g_get_monotonic_time () < until)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+void
+ui_test_init (int *argc, char ***argv)
+{
+  static GtkCssProvider *css;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *store_path = NULL;
+
+  /* every test's jobs go to a store of its own, never the user's */
+  store_dir = g_dir_make_tmp ("ew-ui-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  store_path = g_build_filename (store_dir, "jobs.sqlite", NULL);
+  g_setenv ("ECU_WORKSHOP_JOB_STORE", store_path, TRUE);
+
+  gtk_test_init (argc, argv, NULL);
+  adw_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  /* the application's stylesheet, as AdwApplication loads it */
+  css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/io/github/ecuworkshop/EcuWorkshop/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+const char *
+ui_test_store_dir (void)
+{
+  return store_dir;
+}
+
+int
+ui_test_finish (int status)
+{
+  remove_store_files ();
+  g_rmdir (store_dir);
+  g_clear_pointer (&store_dir, g_free);
+  return status;
+}
