@@ -21,7 +21,7 @@ typedef struct {
   WorkKind            kind;
   EwFeaturesPage     *page;          /* owned; touched on the main thread only */
   char               *link;
-  EwVehicleDatabase  *db;            /* borrowed: outlives the page */
+  EwCarLink          *car_link;
   EwConnection       *connection;    /* in: the page's (nullable); out: the one used */
   EwSharedStore      *store;         /* nullable */
   EwCodingPlan       *plan;          /* WORK_APPLY */
@@ -63,6 +63,7 @@ struct _EwFeaturesPage {
   GtkButton          *apply_button;
 
   EwVehicleDatabase  *db;            /* borrowed */
+  EwCarLink          *car_link;      /* nullable */
   EwSharedStore      *store;         /* nullable */
   char               *link;
   EwConnection       *connection;    /* nullable */
@@ -106,6 +107,7 @@ work_clear (Work *work)
 {
   g_object_unref (work->page);
   g_free (work->link);
+  g_clear_pointer (&work->car_link, ew_car_link_unref);
   g_clear_object (&work->connection);
   g_clear_pointer (&work->store, ew_shared_store_unref);
   g_clear_pointer (&work->plan, ew_coding_plan_free);
@@ -204,16 +206,15 @@ work_thread (GTask        *task,
   Work *work = task_data;
   EwJobStore *store = work->store ? ew_shared_store_get_store (work->store) : NULL;
   g_autoptr(GError) error = NULL;
+  EwConnection *connection;
 
-  if (work->connection == NULL)
+  connection = ew_car_link_acquire (work->car_link, work->link, cancellable, &error);
+  if (connection == NULL)
     {
-      work->connection = ew_connection_open (work->link, work->db, cancellable, &error);
-      if (work->connection == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
     }
+  g_set_object (&work->connection, connection);
 
   switch (work->kind)
     {
@@ -241,6 +242,7 @@ work_thread (GTask        *task,
 
   /* after any write, what the car really holds */
   work->catalogue = ew_feature_catalogue_read (work->connection, NULL, cancellable, &error);
+  ew_car_link_release (work->car_link, connection);
   if (work->catalogue == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -387,8 +389,6 @@ on_work_done (GObject      *source_object,
       gint64 job_id = work->job_id;
       WorkKind kind = work->kind;
 
-      if (work->connection != NULL && work->connection != self->connection)
-        ew_connection_close (work->connection);
       set_work (self, NULL);
       if (kind != WORK_READ)
         g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, job_id);
@@ -397,8 +397,6 @@ on_work_done (GObject      *source_object,
     }
   if (work->connection != NULL && work->connection != self->connection)
     {
-      if (self->connection != NULL)
-        ew_connection_close (self->connection);
       g_set_object (&self->connection, work->connection);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION]);
     }
@@ -449,7 +447,7 @@ start_work (EwFeaturesPage *self, Work *work)
 
   work->page = g_object_ref (self);
   work->link = g_strdup (self->link);
-  work->db = self->db;
+  work->car_link = self->car_link ? ew_car_link_ref (self->car_link) : NULL;
   work->connection = self->connection ? g_object_ref (self->connection) : NULL;
   work->store = self->store ? ew_shared_store_ref (self->store) : NULL;
   work->cancellable = g_cancellable_new ();
@@ -828,11 +826,14 @@ undo_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 void
 ew_features_page_set_data (EwFeaturesPage    *self,
                            EwVehicleDatabase *db,
+                           EwCarLink         *car_link,
                            EwSharedStore     *store)
 {
   g_return_if_fail (EW_IS_FEATURES_PAGE (self));
 
   self->db = db;
+  g_clear_pointer (&self->car_link, ew_car_link_unref);
+  self->car_link = car_link ? ew_car_link_ref (car_link) : NULL;
   g_clear_pointer (&self->store, ew_shared_store_unref);
   self->store = store ? ew_shared_store_ref (store) : NULL;
   update_pending (self);
@@ -845,16 +846,13 @@ ew_features_page_set_link (EwFeaturesPage *self, const char *uri)
 
   if (uri != NULL && *uri == '\0')
     uri = NULL;
-  /* a simulated car lives in its connection: keep it while the link stays */
-  if (g_strcmp0 (self->link, uri) == 0 && uri != NULL && g_str_has_prefix (uri, "sim:"))
+  if (g_strcmp0 (self->link, uri) == 0)
     return;
   g_free (self->link);
   self->link = g_strdup (uri);
   if (self->connection != NULL)
     {
-      /* running work holds its own reference and closes it when done */
-      if (self->work == NULL)
-        ew_connection_close (self->connection);
+      /* running work holds its own reference */
       g_clear_object (&self->connection);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION]);
     }
@@ -873,7 +871,7 @@ ew_features_page_read (EwFeaturesPage *self)
 {
   g_return_if_fail (EW_IS_FEATURES_PAGE (self));
 
-  if (self->work != NULL || self->link == NULL)
+  if (self->work != NULL || self->link == NULL || self->car_link == NULL)
     return;
   start_work (self, work_new (WORK_READ));
 }
@@ -885,7 +883,7 @@ ew_features_page_restore (EwFeaturesPage *self, gint64 job_id)
 
   g_return_if_fail (EW_IS_FEATURES_PAGE (self));
 
-  if (self->work != NULL || job_id <= 0)
+  if (self->work != NULL || job_id <= 0 || self->car_link == NULL)
     return;
   if (self->connection == NULL && self->link == NULL && self->store != NULL)
     {
@@ -998,9 +996,8 @@ ew_features_page_finalize (GObject *object)
 
   g_clear_pointer (&self->catalogue, ew_feature_catalogue_free);
   g_clear_object (&self->undo_toast);
-  if (self->connection != NULL)
-    ew_connection_close (self->connection);
   g_clear_object (&self->connection);
+  g_clear_pointer (&self->car_link, ew_car_link_unref);
   g_clear_pointer (&self->store, ew_shared_store_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_pointer (&self->rows, g_hash_table_unref);

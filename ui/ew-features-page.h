@@ -14,6 +14,7 @@
 
 #include "connect/connection.h"
 #include "coding/catalogue.h"
+#include "ew-car-link.h"
 #include "ew-shared-store.h"
 
 G_BEGIN_DECLS
@@ -21,10 +22,12 @@ G_BEGIN_DECLS
 #define EW_TYPE_FEATURES_PAGE (ew_features_page_get_type ())
 G_DECLARE_FINAL_TYPE (EwFeaturesPage, ew_features_page, EW, FEATURES_PAGE, GtkWidget)
 
-/* db is borrowed and must outlive the page; store (nullable: the job store
- * could not be opened, nothing can be written) is referenced. */
+/* db is borrowed and must outlive the page; car_link (the window's
+ * connection to the car) and store (nullable: the job store could not be
+ * opened, nothing can be written) are referenced. */
 void                ew_features_page_set_data        (EwFeaturesPage    *self,
                                                       EwVehicleDatabase *db,
+                                                      EwCarLink         *car_link,
                                                       EwSharedStore     *store);
 /* The car's link. A sim: link keeps its car while the URI stays the same. */
 void                ew_features_page_set_link        (EwFeaturesPage    *self,

@@ -38,6 +38,7 @@ struct _EwJobsPage {
   GtkLabel           *total_label;
 
   EwVehicleDatabase  *db;              /* borrowed */
+  EwCarLink          *car_link;
   char               *link;
   GCancellable       *cancellable;     /* of the read running, or NULL */
   EwPriceRates        rates;
@@ -111,7 +112,7 @@ show_toast (EwJobsPage *self, const char *message)
 
 typedef struct {
   char               *link;
-  EwVehicleDatabase  *db;
+  EwCarLink          *car_link;
   EwScanResult       *scan;
   EwFeatureCatalogue *catalogue;
 } Read;
@@ -120,6 +121,7 @@ static void
 read_free (Read *read)
 {
   g_free (read->link);
+  g_clear_pointer (&read->car_link, ew_car_link_unref);
   g_clear_pointer (&read->scan, ew_scan_result_free);
   g_clear_pointer (&read->catalogue, ew_feature_catalogue_free);
   g_free (read);
@@ -132,11 +134,11 @@ read_thread (GTask        *task,
              GCancellable *cancellable)
 {
   Read *read = task_data;
-  g_autoptr(EwConnection) connection = NULL;
+  EwConnection *connection;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) catalogue_error = NULL;
 
-  connection = ew_connection_open (read->link, read->db, cancellable, &error);
+  connection = ew_car_link_acquire (read->car_link, read->link, cancellable, &error);
   if (connection == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -145,7 +147,7 @@ read_thread (GTask        *task,
   read->scan = ew_scan_run (connection, 0, NULL, NULL, cancellable, &error);
   if (read->scan == NULL)
     {
-      ew_connection_close (connection);
+      ew_car_link_release (read->car_link, connection);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -154,7 +156,7 @@ read_thread (GTask        *task,
   read->catalogue = ew_feature_catalogue_read (connection, read->scan, cancellable, &catalogue_error);
   if (read->catalogue == NULL)
     g_debug ("The features of the car could not be read: %s", catalogue_error->message);
-  ew_connection_close (connection);
+  ew_car_link_release (read->car_link, connection);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -215,7 +217,7 @@ ew_jobs_page_scan (EwJobsPage *self)
 
   g_return_if_fail (EW_IS_JOBS_PAGE (self));
 
-  if (self->link == NULL || self->db == NULL)
+  if (self->link == NULL || self->car_link == NULL)
     return;
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
@@ -224,7 +226,7 @@ ew_jobs_page_scan (EwJobsPage *self)
 
   read = g_new0 (Read, 1);
   read->link = g_strdup (self->link);
-  read->db = self->db;
+  read->car_link = ew_car_link_ref (self->car_link);
   task = g_task_new (self, self->cancellable, on_read_done, NULL);
   g_task_set_source_tag (task, ew_jobs_page_scan);
   g_task_set_task_data (task, read, (GDestroyNotify) read_free);
@@ -865,7 +867,7 @@ update_actions (EwJobsPage *self)
   gboolean has_car = self->family != NULL && self->cancellable == NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.scan",
-                                 self->link != NULL && self->db != NULL && self->cancellable == NULL);
+                                 self->link != NULL && self->car_link != NULL && self->cancellable == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.add-feature", has_car);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.add-replacement", has_car);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.add-recovery", has_car);
@@ -877,10 +879,12 @@ update_actions (EwJobsPage *self)
 /* Public API */
 
 void
-ew_jobs_page_set_data (EwJobsPage *self, EwVehicleDatabase *db)
+ew_jobs_page_set_data (EwJobsPage *self, EwVehicleDatabase *db, EwCarLink *car_link)
 {
   g_return_if_fail (EW_IS_JOBS_PAGE (self));
   self->db = db;
+  g_clear_pointer (&self->car_link, ew_car_link_unref);
+  self->car_link = car_link != NULL ? ew_car_link_ref (car_link) : NULL;
   update_actions (self);
 }
 
@@ -951,6 +955,7 @@ ew_jobs_page_finalize (GObject *object)
   EwJobsPage *self = EW_JOBS_PAGE (object);
 
   g_free (self->link);
+  g_clear_pointer (&self->car_link, ew_car_link_unref);
   g_clear_pointer (&self->plan, ew_job_plan_free);
   g_clear_pointer (&self->scan, ew_scan_result_free);
   g_clear_pointer (&self->catalogue, ew_feature_catalogue_free);

@@ -13,6 +13,7 @@
 
 #include <gtk/gtk.h>
 
+#include "ew-car-link.h"
 #include "job/planner.h"
 #include "vehicle/database.h"
 
@@ -21,9 +22,11 @@ G_BEGIN_DECLS
 #define EW_TYPE_JOBS_PAGE (ew_jobs_page_get_type ())
 G_DECLARE_FINAL_TYPE (EwJobsPage, ew_jobs_page, EW, JOBS_PAGE, GtkWidget)
 
-/* db is borrowed and must outlive the page. */
+/* db is borrowed and must outlive the page; car_link, the window's
+ * connection to the car, is referenced. */
 void              ew_jobs_page_set_data      (EwJobsPage        *self,
-                                              EwVehicleDatabase *db);
+                                              EwVehicleDatabase *db,
+                                              EwCarLink         *car_link);
 /* The car's link; a new link forgets the quote. */
 void              ew_jobs_page_set_link      (EwJobsPage *self,
                                               const char *uri);

@@ -51,6 +51,7 @@ struct _EwVehiclePage {
   GHashTable        *module_rows; /* const EwModule* → EwScanModuleRow */
 
   EwVehicleDatabase *db;         /* borrowed */
+  EwCarLink         *car_link;   /* nullable */
   const EwWmiTable  *wmi_table;  /* borrowed */
   EwFamily          *family;     /* borrowed from db: the picked family */
   GtkCheckButton    *radio_group;
@@ -452,7 +453,7 @@ typedef struct {
 struct _ScanJob {
   EwVehiclePage     *page;         /* owned; read on the main thread only */
   char              *link;
-  EwVehicleDatabase *db;           /* borrowed: outlives the page */
+  EwCarLink         *car_link;
   GCancellable      *cancellable;
   GMainContext      *context;      /* the page's, where updates go */
   GAsyncQueue       *updates;      /* ScanUpdate */
@@ -471,6 +472,7 @@ scan_job_clear (ScanJob *job)
 {
   g_object_unref (job->page);
   g_free (job->link);
+  ew_car_link_unref (job->car_link);
   g_object_unref (job->cancellable);
   g_main_context_unref (job->context);
   g_async_queue_unref (job->updates);
@@ -597,12 +599,12 @@ scan_thread (GTask        *task,
              GCancellable *cancellable)
 {
   ScanJob *job = task_data;
-  g_autoptr(EwConnection) connection = NULL;
+  EwConnection *connection;
   g_autoptr(GError) error = NULL;
   EwScanResult *result;
   EwFamily *family;
 
-  connection = ew_connection_open (job->link, job->db, cancellable, &error);
+  connection = ew_car_link_acquire (job->car_link, job->link, cancellable, &error);
   if (connection == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -620,7 +622,12 @@ scan_thread (GTask        *task,
     }
 
   result = ew_scan_run (connection, 0, on_scan_progress, job, cancellable, &error);
-  ew_connection_close (connection);
+  /* a link that failed is opened anew by the next scan; a simulated car
+   * keeps what was done to it */
+  if (result == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && ew_connection_get_sim_vehicle (connection) == NULL)
+    ew_car_link_forget (job->car_link, connection);
+  ew_car_link_release (job->car_link, connection);
   if (result == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -787,13 +794,13 @@ start_scan (EwVehiclePage *self)
   g_autofree char *status = NULL;
   ScanJob *job;
 
-  if (self->scan_job != NULL || self->link == NULL)
+  if (self->scan_job != NULL || self->link == NULL || self->car_link == NULL)
     return;
 
   job = g_atomic_rc_box_new0 (ScanJob);
   job->page = g_object_ref (self);
   job->link = g_strdup (self->link);
-  job->db = self->db;
+  job->car_link = ew_car_link_ref (self->car_link);
   job->cancellable = g_cancellable_new ();
   job->context = g_main_context_ref_thread_default ();
   job->updates = g_async_queue_new_full ((GDestroyNotify) scan_update_free);
@@ -930,11 +937,14 @@ ew_vehicle_page_get_vin (EwVehiclePage *self)
 void
 ew_vehicle_page_set_data (EwVehiclePage     *self,
                           EwVehicleDatabase *db,
-                          const EwWmiTable  *wmi_table)
+                          const EwWmiTable  *wmi_table,
+                          EwCarLink         *car_link)
 {
   g_return_if_fail (EW_IS_VEHICLE_PAGE (self));
 
   self->db = db;
+  g_clear_pointer (&self->car_link, ew_car_link_unref);
+  self->car_link = car_link ? ew_car_link_ref (car_link) : NULL;
   self->wmi_table = wmi_table;
   self->family = NULL;
   update_vin (self);
@@ -1032,6 +1042,7 @@ ew_vehicle_page_finalize (GObject *object)
   EwVehiclePage *self = EW_VEHICLE_PAGE (object);
 
   g_clear_pointer (&self->module_rows, g_hash_table_unref);
+  g_clear_pointer (&self->car_link, ew_car_link_unref);
   g_free (self->link);
   g_free (self->vin);
   G_OBJECT_CLASS (ew_vehicle_page_parent_class)->finalize (object);

@@ -10,6 +10,7 @@
 
 #include <gtk/gtk.h>
 
+#include "ew-car-link.h"
 #include "vehicle/database.h"
 #include "vehicle/vin.h"
 
@@ -18,10 +19,12 @@ G_BEGIN_DECLS
 #define EW_TYPE_VEHICLE_PAGE (ew_vehicle_page_get_type ())
 G_DECLARE_FINAL_TYPE (EwVehiclePage, ew_vehicle_page, EW, VEHICLE_PAGE, GtkWidget)
 
-/* db and wmi_table are borrowed and must outlive the page. */
+/* db and wmi_table are borrowed and must outlive the page; car_link, the
+ * window's connection to the car, is referenced. */
 void        ew_vehicle_page_set_data       (EwVehiclePage     *self,
                                             EwVehicleDatabase *db,
-                                            const EwWmiTable  *wmi_table);
+                                            const EwWmiTable  *wmi_table,
+                                            EwCarLink         *car_link);
 void        ew_vehicle_page_set_vin        (EwVehiclePage *self, const char *vin);
 /* the family the technician picked, or NULL */
 EwFamily   *ew_vehicle_page_get_family     (EwVehiclePage *self);

@@ -22,6 +22,8 @@ struct _EwWindow {
   EwFeaturesPage       *features_page;
   EwJobsPage           *jobs_page;
   EwHistoryPage        *history_page;
+
+  EwCarLink            *car_link;
 };
 
 G_DEFINE_FINAL_TYPE (EwWindow, ew_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -110,8 +112,10 @@ ew_window_new (GtkApplication    *application,
   g_autoptr(EwSharedStore) shared = NULL;
   EwJobStore *store;
 
-  ew_vehicle_page_set_data (self->vehicle_page, db, wmi_table);
-  ew_jobs_page_set_data (self->jobs_page, db);
+  /* every page works on the same car: one connection per link */
+  self->car_link = ew_car_link_new (db);
+  ew_vehicle_page_set_data (self->vehicle_page, db, wmi_table, self->car_link);
+  ew_jobs_page_set_data (self->jobs_page, db, self->car_link);
 
   /* without a job store nothing is written: no backup could be kept */
   store = ew_job_store_open (NULL, &error);
@@ -119,7 +123,7 @@ ew_window_new (GtkApplication    *application,
     shared = ew_shared_store_new (store);
   else
     g_warning ("The job store cannot be opened: %s", error->message);
-  ew_features_page_set_data (self->features_page, db, shared);
+  ew_features_page_set_data (self->features_page, db, self->car_link, shared);
   ew_history_page_set_store (self->history_page, shared, error);
   if (store != NULL)
     show_unfinished_jobs (self, store);
@@ -155,9 +159,20 @@ ew_window_show_page (EwWindow *self, const char *page_name)
 }
 
 static void
+ew_window_finalize (GObject *object)
+{
+  EwWindow *self = EW_WINDOW (object);
+
+  g_clear_pointer (&self->car_link, ew_car_link_unref);
+  G_OBJECT_CLASS (ew_window_parent_class)->finalize (object);
+}
+
+static void
 ew_window_class_init (EwWindowClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = ew_window_finalize;
 
   g_type_ensure (EW_TYPE_VEHICLE_PAGE);
   g_type_ensure (EW_TYPE_FEATURES_PAGE);
