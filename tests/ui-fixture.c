@@ -1,6 +1,7 @@
 /* ui-fixture.c — the real main window for UI tests: opened on a job store
  * of the tests' own, driven through its widgets and actions. */
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "ui-fixture.h"
 #include "ew-features-page.h"
@@ -47,6 +48,35 @@ window_is_mapped (UiFixture *fixture)
   return gtk_widget_get_mapped (GTK_WIDGET (fixture->window));
 }
 
+/* EW_UI_SCREENSHOT_VARIANT "dark", "narrow" or "dark-narrow": the same
+ * tests in the dark style or on a phone-sized window, for screenshots. */
+static const char *
+screenshot_variant (void)
+{
+  const char *variant = g_getenv ("EW_UI_SCREENSHOT_VARIANT");
+
+  return variant != NULL && *variant != '\0' ? variant : NULL;
+}
+
+static void
+apply_screenshot_variant (UiFixture *fixture)
+{
+  const char *variant = screenshot_variant ();
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
+  adw_style_manager_set_color_scheme (style, variant != NULL && strstr (variant, "dark") != NULL
+                                             ? ADW_COLOR_SCHEME_FORCE_DARK
+                                             : ADW_COLOR_SCHEME_DEFAULT);
+  if (variant != NULL && strstr (variant, "narrow") != NULL)
+    {
+      /* as a phone-sized GNOME session draws it: a close button only */
+      g_object_set (gtk_settings_get_default (), "gtk-decoration-layout", ":close", NULL);
+      gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 720);
+    }
+  else
+    gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1100, 760);
+}
+
 void
 fixture_set_up (UiFixture *fixture, gconstpointer data)
 {
@@ -59,6 +89,7 @@ fixture_set_up (UiFixture *fixture, gconstpointer data)
 
   fixture->window = ew_window_new (NULL, fixture->db, fixture->wmi_table);
   fixture->page = EW_VEHICLE_PAGE (ew_window_get_vehicle_page (fixture->window));
+  apply_screenshot_variant (fixture);
   gtk_window_present (GTK_WINDOW (fixture->window));
   iterate_until (window_is_mapped, fixture);
 }
@@ -177,12 +208,22 @@ save_screenshot (UiFixture *fixture, GtkWidget *widget, const char *name)
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *variant_name = NULL;
   GskRenderer *renderer;
   int width, height;
   gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
 
   if (dir == NULL)
     return;
+  if (screenshot_variant () != NULL)
+    {
+      /* name.png → name-VARIANT.png */
+      g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".png"));
+
+      g_assert_true (g_str_has_suffix (name, ".png"));
+      variant_name = g_strdup_printf ("%s-%s.png", stem, screenshot_variant ());
+      name = variant_name;
+    }
   /* let layout and drawing settle */
   while (g_get_monotonic_time () < until)
     {
