@@ -11,6 +11,7 @@
 #include "vehicle/database.h"
 #include "vehicle/vin.h"
 #include "coding/coding-plan.h"
+#include "flash/flash-engine.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,19 @@ gboolean ecuw_cmd_retrofit (EcuwContext *ctx, int argc, char **argv, GError **er
 /* ecuw-flash.c: check a programming container against a module, and
  * program the module as a job. */
 gboolean ecuw_cmd_flash    (EcuwContext *ctx, int argc, char **argv, GError **error);
+
+/* An EwFlashProgressFunc printing a line per step on stderr (during the
+ * download at most one a second); user_data is an EcuwFlashProgress,
+ * zero-initialised, its last_step freed by the caller. */
+typedef struct {
+  char   *last_step;
+  gint64  last_print_us;
+} EcuwFlashProgress;
+void     ecuw_print_flash_progress (const EwFlashProgress *progress, gpointer user_data);
+
+/* ecuw-recover.c: program a module dead in its bootloader with its
+ * recovery image (or a container). */
+gboolean ecuw_cmd_recover  (EcuwContext *ctx, int argc, char **argv, GError **error);
 
 /* ecuw-replace.c: fit a used cluster or body module to the car as a job. */
 gboolean ecuw_cmd_replace  (EcuwContext *ctx, int argc, char **argv, GError **error);

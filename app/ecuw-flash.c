@@ -15,15 +15,10 @@
 #define FLASH_USAGE "usage: ecuw [--link URI] flash MODULE FILE [--dry-run] [--allow-downgrade] " \
                     "[--no-recovery-image]"
 
-typedef struct {
-  char   *last_step;
-  gint64  last_print_us;
-} FlashProgress;
-
-static void
-print_flash_progress (const EwFlashProgress *p, gpointer user_data)
+void
+ecuw_print_flash_progress (const EwFlashProgress *p, gpointer user_data)
 {
-  FlashProgress *fp = user_data;
+  EcuwFlashProgress *fp = user_data;
   gint64 now = g_get_monotonic_time ();
   gboolean is_new_step = g_strcmp0 (p->step, fp->last_step) != 0;
 
@@ -128,7 +123,7 @@ ecuw_cmd_flash (EcuwContext *ctx, int argc, char **argv, GError **error)
   g_autoptr(EwJobStore) store = NULL;
   g_autoptr(GError) run_error = NULL;
   EwFlashOptions options = { 0 };
-  FlashProgress progress = { 0 };
+  EcuwFlashProgress progress = { 0 };
   const char *module_id = NULL, *path = NULL;
   gboolean is_dry_run = FALSE;
   gint64 job_id;
@@ -206,7 +201,7 @@ ecuw_cmd_flash (EcuwContext *ctx, int argc, char **argv, GError **error)
       print_check_text (job, ecuw_context_get_link (ctx));
       fflush (stdout);
     }
-  job_id = ew_flash_job_run (job, store, print_flash_progress, &progress, NULL, &run_error);
+  job_id = ew_flash_job_run (job, store, ecuw_print_flash_progress, &progress, NULL, &run_error);
   g_free (progress.last_step);
 
   if (ctx->json)
@@ -218,7 +213,10 @@ ecuw_cmd_flash (EcuwContext *ctx, int argc, char **argv, GError **error)
       ecuw_json_add_string (b, "container", path);
       json_builder_set_member_name (b, "job");
       json_builder_add_int_value (b, ew_flash_job_get_job_id (job));
-      ecuw_json_add_string (b, "result", job_id != 0 ? "done" : "failed");
+      ecuw_json_add_string (b, "result", job_id != 0 ? "done"
+                            : g_error_matches (run_error, EW_FLASH_ENGINE_ERROR,
+                                               EW_FLASH_ENGINE_ERROR_ROLLED_BACK) ? "rolled-back"
+                            : "failed");
       ecuw_json_add_string (b, "software_before", ew_flash_job_get_current_software (job));
       ecuw_json_add_string (b, "software_after", job_id != 0
                             ? ew_flash_container_get_software_version (ew_flash_job_get_container (job))

@@ -9,6 +9,7 @@
 
 #include "ecuw-command.h"
 #include "coding/coding-transaction.h"
+#include "flash/flash-resume.h"
 
 static gboolean
 parse_job_id (const char *text, gint64 *job_id, GError **error)
@@ -312,6 +313,57 @@ ecuw_cmd_job (EcuwContext *ctx, int argc, char **argv, GError **error)
   return ecuw_cmd_jobs (ctx, argc, argv, error);
 }
 
+/* A programming job is not undone from a backup: an unfinished one is
+ * resumed, the same job going on (flash-resume.h). */
+static gboolean
+resume_programming (EcuwContext  *ctx,
+                    EwJobStore   *store,
+                    EwConnection *connection,
+                    const char   *uri,
+                    gint64        job_id,
+                    GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(EwJobRecord) after = NULL;
+  EcuwFlashProgress progress = { 0 };
+  g_autofree char *job = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
+  gint64 done_id;
+
+  done_id = ew_flash_resume (connection, store, job_id, NULL,
+                             ctx->json ? NULL : ecuw_print_flash_progress, &progress,
+                             NULL, &local_error);
+  g_free (progress.last_step);
+  ew_connection_close (connection);
+  after = ew_job_store_get_job (store, job_id, NULL);
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      ecuw_json_add_string (b, "link", uri);
+      json_builder_set_member_name (b, "job");
+      json_builder_add_int_value (b, job_id);
+      ecuw_json_add_string (b, "kind", ew_job_record_kind_to_string (EW_JOB_KIND_PROGRAMMING));
+      ecuw_json_add_string (b, "state", after != NULL ? ew_job_state_to_string (after->state) : NULL);
+      ecuw_json_add_string (b, "error", local_error != NULL ? local_error->message : NULL);
+      json_builder_end_object (b);
+      ecuw_print_json (b);
+    }
+  if (done_id <= 0)
+    {
+      /* TRANSLATORS: the job number, then what failed */
+      g_set_error (error, local_error->domain, local_error->code,
+                   _("resuming programming job %s failed: %s"), job, local_error->message);
+      return FALSE;
+    }
+  if (!ctx->json)
+    /* TRANSLATORS: the job number */
+    g_print (_("Programming job %s resumed and finished: the module runs the new software, "
+               "verified.\n"), job);
+  return TRUE;
+}
+
 gboolean
 ecuw_cmd_restore (EcuwContext *ctx, int argc, char **argv, GError **error)
 {
@@ -345,6 +397,9 @@ ecuw_cmd_restore (EcuwContext *ctx, int argc, char **argv, GError **error)
   connection = ew_connection_open (uri, ecuw_context_get_database (ctx), NULL, error);
   if (connection == NULL)
     return FALSE;
+
+  if (job->kind == EW_JOB_KIND_PROGRAMMING)
+    return resume_programming (ctx, store, connection, uri, job_id, error);
 
   restore_id = ew_coding_restore (connection, store, job_id,
                                   ctx->json ? NULL : ecuw_print_progress, &progress,

@@ -1038,6 +1038,119 @@ test_scan_recorded (void)
   ew_test_remove_tree (dir);
 }
 
+/* ---- programming: recover and resume ---- */
+
+typedef struct {
+  char *dir;
+  char *state;
+  char *store;
+} ProgrammingFixture;
+
+static void
+programming_fixture_set_up (ProgrammingFixture *fx, gconstpointer data)
+{
+  fx->dir = g_dir_make_tmp ("ecuw-programming-XXXXXX", NULL);
+  g_assert_nonnull (fx->dir);
+  fx->state = g_build_filename (fx->dir, "car.state", NULL);
+  fx->store = g_build_filename (fx->dir, "jobs.sqlite", NULL);
+  ecuw_run_job_store = fx->store;
+}
+
+static void
+programming_fixture_tear_down (ProgrammingFixture *fx, gconstpointer data)
+{
+  g_autoptr(GDir) dir = g_dir_open (fx->dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (fx->dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (fx->dir);
+  ecuw_run_job_store = NULL;
+  g_free (fx->dir);
+  g_free (fx->state);
+  g_free (fx->store);
+}
+
+/* The body module dead in its bootloader is recovered with its recovery
+ * image; afterwards (and for a running module) recover refuses. */
+static void
+test_recover (ProgrammingFixture *fx, gconstpointer data)
+{
+  g_autofree char *link = g_strdup_printf ("sim:vw-golf-mk7?profile=body-module-bootloader&state=%s",
+                                           fx->state);
+  g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "recover", "central-electrics", NULL);
+  g_autoptr(EcuwRun) again = NULL;
+  g_autoptr(EcuwRun) running = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *o;
+
+  g_test_message ("recover: %s\n%s", run->out, run->err);
+  g_assert_cmpint (run->exit_status, ==, 0);
+  root = parse_json (run->out);
+  o = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (o, "result"), ==, "done");
+  g_assert_true (json_object_get_boolean_member (o, "in_bootloader"));
+  g_assert_cmpstr (json_object_get_string_member (o, "software_after"), ==, "0700");
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (o, "container"),
+                                   "vw-golf-mk7-central-electrics.xml"));
+  /* progress on stderr */
+  g_assert_nonnull (strstr (run->err, "download"));
+
+  /* the car kept it: the module runs its application now */
+  again = run_ecuw ("--link", link, "recover", "central-electrics", NULL);
+  g_assert_cmpint (again->exit_status, !=, 0);
+  g_assert_nonnull (strstr (again->err, "not dead"));
+  running = run_ecuw ("--link", link, "recover", "cluster", NULL);
+  g_assert_cmpint (running->exit_status, !=, 0);
+  g_assert_nonnull (strstr (running->err, "runs its application"));
+}
+
+/* A flash that fails with the module left in its bootloader is resumed by
+ * `ecuw restore JOB`: the same job ends done. */
+static void
+test_restore_programming (ProgrammingFixture *fx, gconstpointer data)
+{
+  g_autofree char *faulty = g_strdup_printf ("sim:vw-golf-mk7?faults=bad-crc%%3Dcluster&state=%s",
+                                             fx->state);
+  g_autofree char *link = g_strdup_printf ("sim:vw-golf-mk7?state=%s", fx->state);
+  g_autofree char *container = g_build_filename (g_getenv ("ECU_WORKSHOP_DATA_DIR"), "flash",
+                                                 "vw-golf-mk7-cluster.xml", NULL);
+  g_autoptr(EcuwRun) flash = run_ecuw ("--link", faulty, "--json", "flash", "cluster", container, NULL);
+  g_autoptr(EcuwRun) restore = NULL;
+  g_autoptr(EcuwRun) jobs = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) restored = NULL;
+  g_autoptr(JsonNode) listed = NULL;
+  g_autofree char *job = NULL;
+  JsonObject *o;
+
+  g_test_message ("flash: %s\n%s", flash->out, flash->err);
+  g_assert_cmpint (flash->exit_status, !=, 0);
+  root = parse_json (flash->out);
+  o = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (o, "result"), ==, "failed");
+  job = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "job"));
+
+  restore = run_ecuw ("--link", link, "--json", "restore", job, NULL);
+  g_test_message ("restore: %s\n%s", restore->out, restore->err);
+  g_assert_cmpint (restore->exit_status, ==, 0);
+  restored = parse_json (restore->out);
+  o = json_node_get_object (restored);
+  g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "done");
+  g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "programming");
+
+  /* one job, done: the journal went on in it */
+  jobs = run_ecuw ("--json", "jobs", NULL);
+  g_assert_cmpint (jobs->exit_status, ==, 0);
+  listed = parse_json (jobs->out);
+  g_test_message ("jobs: %s", jobs->out);
+  g_assert_nonnull (strstr (jobs->out, "\"done\""));
+  g_assert_null (strstr (jobs->out, "\"failed\""));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1072,6 +1185,10 @@ main (int argc, char **argv)
   g_test_add ("/cli/code/acknowledge", CodingFixture, NULL,
               coding_fixture_set_up, test_code_acknowledge, coding_fixture_tear_down);
   g_test_add_func ("/cli/quote/pdf", test_quote_pdf);
+  g_test_add ("/cli/recover", ProgrammingFixture, NULL,
+              programming_fixture_set_up, test_recover, programming_fixture_tear_down);
+  g_test_add ("/cli/restore/programming", ProgrammingFixture, NULL,
+              programming_fixture_set_up, test_restore_programming, programming_fixture_tear_down);
   g_test_add ("/cli/retrofit", CodingFixture, NULL,
               coding_fixture_set_up, test_retrofit, coding_fixture_tear_down);
   return g_test_run ();

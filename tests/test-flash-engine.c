@@ -5,10 +5,12 @@
  */
 #include <gio/gio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "connect/connection.h"
 #include "data-dir.h"
 #include "flash/flash-engine.h"
+#include "flash/flash-resume.h"
 #include "sim/sim-ecu.h"
 #include "sim/sim-flash.h"
 #include "sim/sim-vehicle.h"
@@ -29,7 +31,30 @@ typedef struct {
   gboolean      saw_rate;
   const char   *cancel_at;     /* cancel when this step is reported */
   GCancellable *cancellable;
+  const char   *watch_step;    /* sample the other modules at this step */
+  guint         n_watched;
+  guint         n_others_off;  /* of the watched: DTC setting and communication off */
+  guint         n_others_on;
 } Fixture;
+
+/* modules of sim:vw-golf-mk7 other than the one programmed */
+static const char *const other_modules[] = { "engine", "central-electrics" };
+
+static void
+sample_other_ecu (EwSimEcu *ecu, gpointer user_data)
+{
+  Fixture *f = user_data;
+  gboolean dtc = ew_sim_ecu_get_dtc_setting_enabled (ecu);
+  gboolean comm = ew_sim_ecu_get_communication_enabled (ecu);
+
+  f->n_watched++;
+  g_test_message ("%s: DTC setting %s, communication %s", ew_sim_ecu_get_module (ecu)->id,
+                  dtc ? "on" : "off", comm ? "on" : "off");
+  if (!dtc && !comm)
+    f->n_others_off++;
+  if (dtc && comm)
+    f->n_others_on++;
+}
 
 static void
 fixture_open (Fixture *f, const char *uri)
@@ -77,6 +102,22 @@ on_progress (const EwFlashProgress *p, gpointer user_data)
   g_assert_cmpuint (p->bytes_sent, <=, p->bytes_total);
   if (f->cancel_at != NULL && g_strcmp0 (p->step, f->cancel_at) == 0)
     g_cancellable_cancel (f->cancellable);
+  if (f->watch_step != NULL && g_strcmp0 (p->step, f->watch_step) == 0)
+    for (gsize i = 0; i < G_N_ELEMENTS (other_modules); i++)
+      ew_sim_vehicle_with_ecu (ew_connection_get_sim_vehicle (f->connection), other_modules[i],
+                               sample_other_ecu, f);
+}
+
+/* Every other module has DTC setting and communication on (TRUE) or off. */
+static void
+assert_others (Fixture *f, gboolean is_on)
+{
+  f->n_watched = f->n_others_off = f->n_others_on = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (other_modules); i++)
+    ew_sim_vehicle_with_ecu (ew_connection_get_sim_vehicle (f->connection), other_modules[i],
+                             sample_other_ecu, f);
+  g_assert_cmpuint (f->n_watched, ==, G_N_ELEMENTS (other_modules));
+  g_assert_cmpuint (is_on ? f->n_others_on : f->n_others_off, ==, G_N_ELEMENTS (other_modules));
 }
 
 static char *
@@ -570,6 +611,409 @@ test_counter_wraps (void)
   fixture_close (&f);
 }
 
+/* DTC setting and communication off for the whole car (functional,
+ * suppressed, no answers awaited) while the cluster is programmed, and on
+ * again after the job. */
+static void
+test_functional_control (void)
+{
+  Fixture f = { 0 };
+
+  fixture_open (&f, "sim:vw-golf-mk7");
+  assert_others (&f, TRUE);
+  f.n_watched = f.n_others_off = f.n_others_on = 0;
+  f.watch_step = "download";
+  flash_and_expect_done (&f, "cluster", "vw-golf-mk7-cluster.xml", NULL);
+  g_assert_cmpuint (f.n_watched, >, 0);
+  g_assert_cmpuint (f.n_others_off, ==, f.n_watched);
+  assert_others (&f, TRUE);
+  fixture_close (&f);
+}
+
+/* Cancelled before the erase: the rest of the car was switched off and is
+ * on again. */
+static void
+test_functional_cancel (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = sample_path ("vw-golf-mk7-cluster.xml");
+  g_autoptr(EwFlashJob) job = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+
+  fixture_open (&f, "sim:vw-golf-mk7");
+  f.cancel_at = "security";
+  f.watch_step = "security";
+  job = ew_flash_job_prepare (f.connection, "cluster", path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ew_flash_job_run (job, f.store, on_progress, &f, f.cancellable, &error), ==, 0);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (f.n_watched, ==, G_N_ELEMENTS (other_modules));
+  g_assert_cmpuint (f.n_others_off, ==, f.n_watched);
+  assert_others (&f, TRUE);
+  journal = journal_of (&f, ew_flash_job_get_job_id (job));
+  g_assert_cmpuint (count_entries (journal, "functional", "ok"), ==, 1);
+  fixture_close (&f);
+}
+
+/* Intel HEX of the cluster's application region starting with the
+ * simulator's application header for version; extra bytes follow. */
+static char *
+write_cluster_hex (const char *dir, const char *name, const char *version)
+{
+  const guint32 start = 0x00040000;
+  const gsize length = 2048;
+  g_autoptr(GBytes) header = ew_sim_app_header_build (version, "DEMO-CLUSTER");
+  g_autofree guint8 *image = g_malloc (length);
+  g_autoptr(GString) hex = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+  guint8 upper[2] = { (guint8) (start >> 24), (guint8) (start >> 16) };
+
+  for (gsize i = 0; i < length; i++)
+    image[i] = (guint8) (i * 7 + 3);
+  memcpy (image, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+  ihex_line (hex, 0x04, 0, upper, 2);
+  for (gsize off = 0; off < length; off += 16)
+    ihex_line (hex, 0x00, (guint16) (start + off), image + off, 16);
+  ihex_line (hex, 0x01, 0, NULL, 0);
+  g_assert_true (g_file_set_contents (path, hex->str, (gssize) hex->len, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+/* A container that checks (descriptor with a version) but whose software
+ * the module rejects: no application header, so check dependencies
+ * fails every time. */
+static char *
+write_broken_cluster_container (const char *dir)
+{
+  const gsize length = 10 * 1024;   /* 10 blocks, as the sample */
+  g_autofree guint8 *image = g_malloc (length);
+  g_autofree char *bin = g_build_filename (dir, "broken-cluster.bin", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, "broken-cluster.xml", NULL);
+  guint32 crc;
+
+  for (gsize i = 0; i < length; i++)
+    image[i] = (guint8) (i * 31 + 5);
+  crc = ew_flash_crc32 (0, image, length);
+  g_assert_true (g_file_set_contents (bin, (const char *) image, (gssize) length, &error));
+  xml = g_strdup_printf ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                         "<flash-container format-version=\"1\" provenance=\"illustrative\">\n"
+                         "  <description>Software the module rejects</description>\n"
+                         "  <target module=\"cluster\" family=\"vw-golf-mk7\"/>\n"
+                         "  <data-format>0x00</data-format>\n"
+                         "  <software-version>0900</software-version>\n"
+                         "  <image file=\"broken-cluster.bin\" length=\"%zu\" crc32=\"0x%08X\"/>\n"
+                         "  <block address=\"0x00040000\" length=\"%zu\" offset=\"0\" crc32=\"0x%08X\"/>\n"
+                         "</flash-container>\n", length, crc, length, crc);
+  g_assert_true (g_file_set_contents (path, xml, -1, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static const EwJournalEntry *
+last_entry (GPtrArray *journal, const char *step)
+{
+  for (guint i = journal->len; i > 0; i--)
+    {
+      const EwJournalEntry *e = g_ptr_array_index (journal, i - 1);
+
+      if (g_strcmp0 (e->step, step) == 0)
+        return e;
+    }
+  return NULL;
+}
+
+/* The new software fails every time: the recovery image (the software the
+ * module ran) is programmed in the same job, which ends ROLLED_BACK with
+ * the old version running. */
+static void
+test_rollback_to_recovery_image (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *recovery = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *broken = NULL;
+  EwFlashOptions options = { 0 };
+  g_autoptr(EwFlashJob) job = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  const EwJournalEntry *e;
+  gint64 job_id;
+
+  fixture_open (&f, "sim:vw-golf-mk7");
+  before = sim_software (&f, "cluster");
+  /* two images: the one with the running version is preferred */
+  other = write_cluster_hex (f.tmp_dir, "vw-golf-mk7-cluster-0700.hex", "0700");
+  recovery = write_cluster_hex (f.tmp_dir, "vw-golf-mk7-cluster.hex", before);
+  broken = write_broken_cluster_container (f.tmp_dir);
+  options.recovery_dir = f.tmp_dir;
+  job = ew_flash_job_prepare (f.connection, "cluster", broken, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ew_flash_job_get_recovery_image (job), ==, recovery);
+  g_assert_cmpstr (ew_flash_job_get_recovery_software (job), ==, before);
+
+  job_id = ew_flash_job_run (job, f.store, on_progress, &f, NULL, &error);
+  g_assert_cmpint (job_id, ==, 0);
+  g_assert_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_ROLLED_BACK);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, before));
+  g_assert_nonnull (strstr (error->message, "check dependencies"));
+  g_assert_cmpint (job_state (&f, ew_flash_job_get_job_id (job)), ==, EW_JOB_STATE_ROLLED_BACK);
+
+  after = sim_software (&f, "cluster");
+  g_assert_cmpstr (after, ==, before);
+  g_assert_false (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "cluster")));
+  assert_others (&f, TRUE);
+
+  journal = journal_of (&f, ew_flash_job_get_job_id (job));
+  g_assert_cmpuint (count_entries (journal, "check-dependencies", "failed"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "recovery", "started"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "recovery", "ok"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "recovery-needed", NULL), ==, 0);
+  e = g_ptr_array_index (journal, journal->len - 1);
+  g_assert_cmpstr (e->step, ==, "rolled-back");
+  g_assert_nonnull (strstr (e->detail, before));
+  e = last_entry (journal, "read-identification");
+  g_assert_cmpstr (e->outcome, ==, "ok");
+  g_assert_nonnull (strstr (e->detail, before));
+  assert_progress_monotonic (&f);
+  fixture_close (&f);
+}
+
+static void
+set_no_sleeps (EwSimEcu *ecu, gpointer user_data)
+{
+  ew_sim_ecu_set_sleeps (ecu, FALSE);
+}
+
+/* Power lost at 100 seeded random blocks, half of the runs with software
+ * the module rejects: every run ends with the new software (DONE) or the
+ * old one restored (ROLLED_BACK), and the journal says which. */
+static void
+test_power_loss_random (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20240611);
+  g_autofree char *tmp_dir = g_dir_make_tmp ("test-flash-random-XXXXXX", NULL);
+  g_autofree char *good = sample_path ("vw-golf-mk7-cluster.xml");
+  g_autofree char *broken = NULL;
+  g_autofree char *store_path = g_build_filename (tmp_dir, "jobs.sqlite", NULL);
+  g_autoptr(EwJobStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_done = 0, n_rolled_back = 0;
+  gint64 start = g_get_monotonic_time ();
+
+  broken = write_broken_cluster_container (tmp_dir);
+  store = ew_job_store_open (store_path, &error);
+  g_assert_no_error (error);
+  for (guint run = 0; run < 100; run++)
+    {
+      Fixture f = { 0 };
+      gboolean is_broken = g_rand_boolean (rand);
+      guint block = (guint) g_rand_int_range (rand, 1, 11);   /* the sample has 10 blocks */
+      g_autofree char *uri = g_strdup_printf ("sim:vw-golf-mk7?faults=power-loss%%3Dcluster:%u:20", block);
+      g_autofree char *before = NULL;
+      g_autofree char *after = NULL;
+      g_autofree char *recovery = NULL;
+      g_autoptr(EwFlashJob) job = NULL;
+      g_autoptr(GPtrArray) journal = NULL;
+      EwFlashOptions options = { 0 };
+      g_autoptr(GError) run_error = NULL;
+      const EwJournalEntry *last;
+      EwJobState state;
+
+      f.store = store;
+      f.connection = ew_connection_open (uri, db, NULL, &error);
+      g_assert_no_error (error);
+      f.fractions = g_array_new (FALSE, FALSE, sizeof (double));
+      f.progress_steps = g_ptr_array_new_with_free_func (g_free);
+      ew_sim_vehicle_with_ecu (ew_connection_get_sim_vehicle (f.connection), "cluster",
+                               set_no_sleeps, NULL);
+      before = sim_software (&f, "cluster");
+      if (run == 0)
+        recovery = write_cluster_hex (tmp_dir, "vw-golf-mk7-cluster.hex", before);
+      options.recovery_dir = tmp_dir;
+      options.wake_timeout_ms = 3000;
+      job = ew_flash_job_prepare (f.connection, "cluster", is_broken ? broken : good, &options,
+                                  NULL, &error);
+      g_assert_no_error (error);
+      ew_flash_job_run (job, store, on_progress, &f, NULL, &run_error);
+      state = job_state (&f, ew_flash_job_get_job_id (job));
+      after = sim_software (&f, "cluster");
+      journal = ew_job_store_get_journal (store, ew_flash_job_get_job_id (job), &error);
+      g_assert_no_error (error);
+      last = g_ptr_array_index (journal, journal->len - 1);
+      g_test_message ("run %u: %s, power lost at block %u: %s, %s -> %s (%s)", run,
+                      is_broken ? "rejected software" : "good software", block,
+                      ew_job_state_to_string (state), before, after, last->step);
+      g_assert_false (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "cluster")));
+      if (!is_broken)
+        {
+          g_assert_no_error (run_error);
+          g_assert_cmpint (state, ==, EW_JOB_STATE_DONE);
+          g_assert_cmpstr (after, ==, "0700");
+          g_assert_cmpstr (last->step, ==, "done");
+          g_assert_nonnull (strstr (last->detail, after));
+          n_done++;
+        }
+      else
+        {
+          g_assert_error (run_error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_ROLLED_BACK);
+          g_assert_cmpint (state, ==, EW_JOB_STATE_ROLLED_BACK);
+          g_assert_cmpstr (after, ==, before);
+          g_assert_cmpstr (last->step, ==, "rolled-back");
+          g_assert_nonnull (strstr (last->detail, after));
+          g_assert_cmpuint (count_entries (journal, "recovery", "ok"), ==, 1);
+          n_rolled_back++;
+        }
+      /* the power loss happened and was journalled */
+      g_assert_cmpuint (count_entries (journal, "power-loss", "failed"), ==, 1);
+      g_assert_cmpuint (count_entries (journal, "wake", "ok"), ==, 1);
+      g_clear_error (&error);
+      f.store = NULL;
+      g_clear_object (&f.connection);
+      g_clear_pointer (&f.fractions, g_array_unref);
+      g_clear_pointer (&f.progress_steps, g_ptr_array_unref);
+    }
+  g_test_message ("100 runs: %u done, %u rolled back, %.1f s", n_done, n_rolled_back,
+                  (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpuint (n_done, >, 0);
+  g_assert_cmpuint (n_rolled_back, >, 0);
+  g_clear_pointer (&store, ew_job_store_close);
+  ew_test_remove_tree (tmp_dir);
+}
+
+/* ---- resume after the process died ---- */
+
+#define RESUME_DIR_VARIABLE "EW_TEST_FLASH_RESUME_DIR"
+#define RESUME_KILL_AT_BYTES 3000
+
+static EwConnection *kill_connection;
+
+static void
+kill_on_progress (const EwFlashProgress *p, gpointer user_data)
+{
+  if (g_strcmp0 (p->step, "download") != 0 || p->bytes_sent < RESUME_KILL_AT_BYTES)
+    return;
+  /* the car keeps its state (as a real module would); the process dies
+   * with the job RUNNING */
+  ew_connection_close (kill_connection);
+  _exit (0);
+}
+
+static char *
+resume_uri (const char *dir)
+{
+  return g_strdup_printf ("sim:vw-golf-mk7?state=%s/car.state", dir);
+}
+
+static void
+resume_child (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *store_path = g_build_filename (dir, "jobs.sqlite", NULL);
+  g_autofree char *uri = resume_uri (dir);
+  g_autofree char *path = sample_path ("vw-golf-mk7-cluster.xml");
+  g_autoptr(EwJobStore) store = ew_job_store_open (store_path, &error);
+  g_autoptr(EwConnection) connection = NULL;
+
+  g_assert_no_error (error);
+  connection = ew_connection_open (uri, db, NULL, &error);
+  g_assert_no_error (error);
+  kill_connection = connection;
+  ew_flash_run (connection, store, "cluster", path, NULL, kill_on_progress, NULL, NULL, &error);
+  g_assert_not_reached ();
+}
+
+/* The process running a flash dies mid-download (job RUNNING, module in
+ * its bootloader); a new process resumes the same job, which ends DONE. */
+static void
+test_resume_after_kill (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) unfinished = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(EwFlashResumeInfo) info = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *store_path = NULL;
+  g_autofree char *after = NULL;
+  const EwJobRecord *record;
+  const EwJournalEntry *e;
+  gint64 job_id, resumed;
+
+  if (g_test_subprocess ())
+    {
+      resume_child (g_getenv (RESUME_DIR_VARIABLE));
+      return;
+    }
+
+  f.tmp_dir = g_dir_make_tmp ("test-flash-resume-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv (RESUME_DIR_VARIABLE, f.tmp_dir, TRUE);
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_unsetenv (RESUME_DIR_VARIABLE);
+
+  store_path = g_build_filename (f.tmp_dir, "jobs.sqlite", NULL);
+  f.store = ew_job_store_open (store_path, &error);
+  g_assert_no_error (error);
+  unfinished = ew_job_store_list_unfinished (f.store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (unfinished->len, ==, 1);
+  record = g_ptr_array_index (unfinished, 0);
+  job_id = record->id;
+  g_assert_cmpint (record->kind, ==, EW_JOB_KIND_PROGRAMMING);
+
+  info = ew_flash_resume_info_read (f.store, job_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->module_id, ==, "cluster");
+  g_assert_true (g_str_has_suffix (info->container_path, "vw-golf-mk7-cluster.xml"));
+
+  uri = resume_uri (f.tmp_dir);
+  f.connection = ew_connection_open (uri, db, NULL, &error);
+  g_assert_no_error (error);
+  f.fractions = g_array_new (FALSE, FALSE, sizeof (double));
+  f.progress_steps = g_ptr_array_new_with_free_func (g_free);
+  f.cancellable = g_cancellable_new ();
+  /* the module was left half-programmed in its bootloader */
+  g_assert_true (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "cluster")));
+
+  resumed = ew_flash_resume (f.connection, f.store, job_id, NULL, on_progress, &f, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (resumed, ==, job_id);
+  g_assert_cmpint (job_state (&f, job_id), ==, EW_JOB_STATE_DONE);
+  after = sim_software (&f, "cluster");
+  g_assert_cmpstr (after, ==, "0700");
+  g_assert_false (ew_sim_ecu_is_in_bootloader (sim_ecu (&f, "cluster")));
+
+  /* one job: the journal went on in it */
+  jobs = ew_job_store_list_jobs (f.store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (jobs->len, ==, 1);
+  journal = journal_of (&f, job_id);
+  g_assert_cmpuint (count_entries (journal, "download", "ok"), >=, 1);
+  g_assert_cmpuint (count_entries (journal, "resume", "started"), ==, 1);
+  e = g_ptr_array_index (journal, journal->len - 1);
+  g_assert_cmpstr (e->step, ==, "done");
+  g_assert_nonnull (strstr (e->detail, "0700"));
+  g_assert_true (ew_job_store_verify (f.store, NULL, &error));
+  g_assert_no_error (error);
+
+  /* done now: nothing more to resume */
+  g_clear_pointer (&info, ew_flash_resume_info_free);
+  info = ew_flash_resume_info_read (f.store, job_id, &error);
+  g_assert_null (info);
+  g_assert_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NOT_RESUMABLE);
+  fixture_close (&f);
+}
+
 static const Case cases[] = {
   { "sim:bmw-f30", "kombi", "bmw-f30-kombi.hex" },
   { "sim:mercedes-w205", "ic", "mercedes-w205-ic.srec" },
@@ -599,6 +1043,11 @@ main (int argc, char **argv)
   g_test_add_func ("/flash-engine/cancel-before-erase", test_cancel_before_erase);
   g_test_add_func ("/flash-engine/recover-dead-module", test_recover_dead_module);
   g_test_add_func ("/flash-engine/counter-wraps", test_counter_wraps);
+  g_test_add_func ("/flash-engine/functional/control", test_functional_control);
+  g_test_add_func ("/flash-engine/functional/cancel", test_functional_cancel);
+  g_test_add_func ("/flash-engine/recovery/rollback", test_rollback_to_recovery_image);
+  g_test_add_func ("/flash-engine/recovery/power-loss-random", test_power_loss_random);
+  g_test_add_func ("/flash-engine/recovery/resume-after-kill", test_resume_after_kill);
 
   status = g_test_run ();
   ew_vehicle_database_free (db);

@@ -68,6 +68,23 @@ struct _EwFlashJob {
   guint64             total_bytes;
   guint8              data_format;
   gint64              job_id;
+  char               *recovery_software; /* the recovery image's version */
+
+  /* what the memory steps program: the container, or the recovery image
+   * after a persistent failure (owned by recovery_container) */
+  const EwFlashContainer   *image;
+  const EwFlashCheckResult *image_check;
+  guint64                   image_bytes;
+  guint8                    image_data_format;
+  EwFlashContainer         *recovery_container;
+  EwFlashCheckResult       *recovery_check;
+
+  /* functional requests to every module: DTC setting and communication */
+  EwChannel          *functional_channel;
+  EwUdsClient        *functional;
+  gboolean            is_functional_session;
+  gboolean            is_functional_dtc_off;
+  gboolean            is_functional_comm_off;
 
   /* while running */
   EwJobStore         *store;
@@ -118,8 +135,13 @@ ew_flash_job_free (EwFlashJob *job)
 {
   if (job == NULL)
     return;
+  g_clear_object (&job->functional);
+  g_clear_object (&job->functional_channel);
   g_clear_object (&job->client);
   g_clear_object (&job->channel);
+  g_clear_pointer (&job->recovery_container, ew_flash_container_free);
+  g_clear_pointer (&job->recovery_check, ew_flash_check_result_free);
+  g_free (job->recovery_software);
   g_clear_object (&job->connection);
   g_clear_pointer (&job->family, ew_family_unref);
   g_clear_pointer (&job->container, ew_flash_container_free);
@@ -346,16 +368,20 @@ build_steps (EwFlashJob *job, GError **error)
           }
           break;
         case EW_STEP_DTC_SETTING_OFF:
-          info.description = g_strdup ("ControlDTCSetting off (physical, to the module)");
+          info.description = g_strdup ("ControlDTCSetting off (functional to every module, then "
+                                       "physical to the module)");
           break;
         case EW_STEP_DTC_SETTING_ON:
-          info.description = g_strdup ("ControlDTCSetting on (physical, to the module)");
+          info.description = g_strdup ("ControlDTCSetting on (physical to the module, then "
+                                       "functional to every module)");
           break;
         case EW_STEP_COMMUNICATION_OFF:
-          info.description = g_strdup ("CommunicationControl disableRxAndTx (physical, to the module)");
+          info.description = g_strdup ("CommunicationControl disableRxAndTx (functional to every "
+                                       "module, then physical to the module)");
           break;
         case EW_STEP_COMMUNICATION_ON:
-          info.description = g_strdup ("CommunicationControl enableRxAndTx (physical, to the module)");
+          info.description = g_strdup ("CommunicationControl enableRxAndTx (physical to the module, "
+                                       "then functional to every module)");
           break;
         case EW_STEP_FINGERPRINT:
           info.description = g_strdup_printf ("WriteDataByIdentifier 0x%04X (fingerprint: date, tester %s)",
@@ -441,22 +467,123 @@ is_illustrative (const EwModule *module, const EwFamily *family)
          family->provenance.provenance == EW_PROVENANCE_ILLUSTRATIVE;
 }
 
-/* A container for the module in the recovery folder, named FAMILY-MODULE. */
-static char *
-find_recovery_image (EwFlashJob *job)
+/* The folders a recovery image is looked for in, in order: the one the
+ * caller names, else the user's library, then the shipped data. */
+static GPtrArray *
+recovery_dirs (EwFlashJob *job, gboolean is_own_dir)
 {
-  static const char *const extensions[] = { "hex", "srec", "s19", "xml" };
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
 
+  if (!is_own_dir)
+    g_ptr_array_add (dirs, g_build_filename (g_get_user_data_dir (), "ecu-workshop", "flash", NULL));
+  g_ptr_array_add (dirs, g_strdup (job->recovery_dir));
+  return dirs;
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* FAMILY-MODULE.EXT or FAMILY-MODULE-ANYTHING.EXT */
+static gboolean
+is_recovery_name (const char *name, const char *prefix)
+{
+  static const char *const extensions[] = { ".hex", ".srec", ".s19", ".xml" };
+  const char *rest;
+
+  if (!g_str_has_prefix (name, prefix))
+    return FALSE;
+  rest = name + strlen (prefix);
+  if (*rest != '.' && *rest != '-')
+    return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (extensions); i++)
-    {
-      g_autofree char *name = g_strdup_printf ("%s-%s.%s", job->family->id, job->module->id,
-                                               extensions[i]);
-      g_autofree char *path = g_build_filename (job->recovery_dir, name, NULL);
+    if (g_str_has_suffix (name, extensions[i]))
+      return TRUE;
+  return FALSE;
+}
 
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&path);
+/* Whether path is a container the module can be programmed with from its
+ * bootloader; its software version in version. */
+static gboolean
+is_usable_recovery_image (EwFlashJob *job, const char *path, char **version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwFlashContainer) container = ew_flash_container_load (path, NULL, &error);
+  g_autoptr(EwFlashCheckResult) check = NULL;
+  EwFlashCheckOptions options = { 0 };
+  const char *target;
+
+  if (container == NULL)
+    {
+      g_debug ("Recovery image %s not usable: %s", path, error->message);
+      return FALSE;
     }
-  return NULL;
+  target = ew_flash_container_get_target_module (container);
+  if (target != NULL && g_strcmp0 (target, job->module->id) != 0)
+    return FALSE;
+  if (target == NULL)
+    ew_flash_container_set_target_module (container, job->module->id);
+  if (ew_flash_container_get_software_version (container) == NULL)
+    return FALSE;
+  options.part_number = job->part_number;
+  options.hardware_number = job->hardware;
+  options.allow_downgrade = TRUE;   /* the way back is older by nature */
+  check = ew_flash_container_check (container, job->family, job->module, &options, &error);
+  if (check == NULL)
+    {
+      g_debug ("Recovery image %s not usable: %s", path, error->message);
+      return FALSE;
+    }
+  *version = g_strdup (ew_flash_container_get_software_version (container));
+  return TRUE;
+}
+
+/* A container for the module in the library (FAMILY-MODULE[-…].hex/.srec/
+ * .s19/.xml) that checks against it. One with the software the module runs
+ * now is a true way back and is preferred; else the first found. */
+static char *
+find_recovery_image (EwFlashJob *job, gboolean is_own_dir)
+{
+  g_autoptr(GPtrArray) dirs = recovery_dirs (job, is_own_dir);
+  g_autofree char *prefix = g_strdup_printf ("%s-%s", job->family->id, job->module->id);
+  g_autofree char *first = NULL;
+  g_autofree char *first_version = NULL;
+
+  for (guint d = 0; d < dirs->len; d++)
+    {
+      g_autoptr(GDir) dir = g_dir_open (g_ptr_array_index (dirs, d), 0, NULL);
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        if (is_recovery_name (name, prefix))
+          g_ptr_array_add (names, g_strdup (name));
+      g_ptr_array_sort (names, compare_names);
+      for (guint i = 0; i < names->len; i++)
+        {
+          g_autofree char *path = g_build_filename (g_ptr_array_index (dirs, d),
+                                                    g_ptr_array_index (names, i), NULL);
+          g_autofree char *version = NULL;
+
+          if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) ||
+              !is_usable_recovery_image (job, path, &version))
+            continue;
+          if (!job->is_in_bootloader && g_strcmp0 (version, job->software) == 0)
+            {
+              job->recovery_software = g_steal_pointer (&version);
+              return g_steal_pointer (&path);
+            }
+          if (first == NULL)
+            {
+              first = g_steal_pointer (&path);
+              first_version = g_steal_pointer (&version);
+            }
+        }
+    }
+  job->recovery_software = g_steal_pointer (&first_version);
+  return g_steal_pointer (&first);
 }
 
 EwFlashJob *
@@ -476,7 +603,7 @@ ew_flash_job_prepare (EwConnection         *connection,
   gint data_format;
 
   g_return_val_if_fail (EW_IS_CONNECTION (connection), NULL);
-  g_return_val_if_fail (module_id != NULL && container_path != NULL, NULL);
+  g_return_val_if_fail (module_id != NULL, NULL);
 
   if (options == NULL)
     options = &no_options;
@@ -513,12 +640,6 @@ ew_flash_job_prepare (EwConnection         *connection,
       return NULL;
     }
 
-  job->container = ew_flash_container_load (container_path, NULL, error);
-  if (job->container == NULL)
-    return NULL;
-  if (ew_flash_container_get_target_module (job->container) == NULL)
-    ew_flash_container_set_target_module (job->container, job->module->id);
-
   job->channel = ew_connection_open_channel (connection, job->module, error);
   if (job->channel == NULL)
     return NULL;
@@ -551,6 +672,35 @@ ew_flash_job_prepare (EwConnection         *connection,
       return NULL;
     }
 
+  /* no container named: the module's recovery image, for a module that
+   * is dead in its bootloader */
+  if (container_path == NULL)
+    {
+      if (!job->is_in_bootloader)
+        {
+          g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NOT_IN_BOOTLOADER,
+                       "Module %s (%s) runs its application (software %s): it needs no recovery; "
+                       "name a container to program it", job->module->id, job->module->name,
+                       job->software);
+          return NULL;
+        }
+      job->recovery_image = find_recovery_image (job, options->recovery_dir != NULL);
+      if (job->recovery_image == NULL)
+        {
+          g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NO_RECOVERY_IMAGE,
+                       "No recovery image for module %s (%s) in the library (%s-%s.hex/.srec/.xml): "
+                       "name a container to program it", job->module->id, job->module->name,
+                       family->id, job->module->id);
+          return NULL;
+        }
+      container_path = job->recovery_image;
+    }
+  job->container = ew_flash_container_load (container_path, NULL, error);
+  if (job->container == NULL)
+    return NULL;
+  if (ew_flash_container_get_target_module (job->container) == NULL)
+    ew_flash_container_set_target_module (job->container, job->module->id);
+
   check.part_number = job->part_number;
   check.hardware_number = job->hardware;
   check.software_version = job->is_in_bootloader ? NULL : job->software;
@@ -562,6 +712,10 @@ ew_flash_job_prepare (EwConnection         *connection,
     job->total_bytes += g_array_index (job->check->segments, EwFlashSegment, i).length;
   data_format = ew_flash_container_get_data_format (job->container);
   job->data_format = data_format >= 0 ? (guint8) data_format : job->module->flash->data_format;
+  job->image = job->container;
+  job->image_check = job->check;
+  job->image_bytes = job->total_bytes;
+  job->image_data_format = job->data_format;
   if (ew_flash_container_get_software_version (job->container) == NULL)
     {
       g_set_error (error, EW_FLASH_ERROR, EW_FLASH_ERROR_APP_HEADER,
@@ -570,16 +724,22 @@ ew_flash_job_prepare (EwConnection         *connection,
       return NULL;
     }
 
-  /* the way back: the software it replaces cannot be read out of the
-   * module here, so a recovery image must be on disk */
-  job->recovery_image = find_recovery_image (job);
+  /* the way back: the software it replaces is not read out of the
+   * module, so a recovery image must be on disk */
+  if (job->recovery_image == NULL)
+    job->recovery_image = find_recovery_image (job, options->recovery_dir != NULL);
   if (job->recovery_image == NULL &&
       !(options->allow_no_recovery_image && job->is_in_bootloader))
     {
+      g_autoptr(GPtrArray) dirs = recovery_dirs (job, options->recovery_dir != NULL);
+      g_autofree char *where = NULL;
+
+      g_ptr_array_add (dirs, NULL);
+      where = g_strjoinv (", ", (char **) dirs->pdata);
       g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NO_RECOVERY_IMAGE,
                    "No recovery image for module %s (%s) in %s (%s-%s.hex/.srec/.xml): without "
                    "one a failed flash could not be undone%s",
-                   job->module->id, job->module->name, job->recovery_dir, family->id,
+                   job->module->id, job->module->name, where, family->id,
                    job->module->id,
                    job->is_in_bootloader ? "; the module is already in its bootloader, so the "
                                            "override may be given" : "");
@@ -631,6 +791,12 @@ const char *
 ew_flash_job_get_recovery_image (EwFlashJob *job)
 {
   return job->recovery_image;
+}
+
+const char *
+ew_flash_job_get_recovery_software (EwFlashJob *job)
+{
+  return job->recovery_software;
 }
 
 guint64
@@ -687,7 +853,7 @@ report (EwFlashJob *job, const char *step, double fraction)
   p.step = step;
   p.fraction = job->fraction;
   p.bytes_sent = job->bytes_sent;
-  p.bytes_total = job->total_bytes;
+  p.bytes_total = job->image_bytes;
   p.seconds_left = -1.0;
   if (job->download_start_us != 0 && job->bytes_sent > 0)
     {
@@ -695,7 +861,7 @@ report (EwFlashJob *job, const char *step, double fraction)
       if (elapsed_s > 0)
         {
           p.rate_bytes_per_s = job->bytes_sent / elapsed_s;
-          p.seconds_left = (job->total_bytes - job->bytes_sent) / p.rate_bytes_per_s;
+          p.seconds_left = (job->image_bytes - job->bytes_sent) / p.rate_bytes_per_s;
         }
     }
   job->progress (&p, job->user_data);
@@ -794,6 +960,109 @@ fingerprint_bytes (EwFlashJob *job)
   return g_bytes_new (data, sizeof data);
 }
 
+static gboolean
+functional_open (EwFlashJob *job, GError **error)
+{
+  if (job->functional != NULL)
+    return TRUE;
+  job->functional_channel = ew_connection_open_functional_channel (job->connection, job->module, error);
+  if (job->functional_channel == NULL)
+    return FALSE;
+  job->functional = ew_uds_client_new_functional (job->functional_channel, "every module", NULL, 0);
+  return TRUE;
+}
+
+/* DTC setting or communication off (or on again) for every module of the
+ * car, functionally and with suppressPosRspMsgIndicationBit set: while one
+ * module is programmed the others stop logging its absence and talking.
+ * No answer is awaited; a failure to send is journalled, not fatal (the
+ * module being programmed gets its own physical request). */
+static void
+functional_control (EwFlashJob *job, EwProgrammingStepKind kind)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean is_off = kind == EW_STEP_DTC_SETTING_OFF || kind == EW_STEP_COMMUNICATION_OFF;
+  gboolean ok = TRUE;
+
+  if (is_off)
+    {
+      if (!functional_open (job, &error))
+        goto failed;
+      /* ISO 14229-1 Table 23: 0x85 and 0x28 are refused in the default
+       * session. Not once the module is in its programming session: a
+       * session change would take it out. The client's keep-alive then
+       * holds every module in the extended session (S3). */
+      if (!job->is_functional_session &&
+          ew_uds_client_get_session (job->client) != SESSION_PROGRAMMING)
+        {
+          if (!ew_uds_client_diagnostic_session_control (job->functional, SESSION_EXTENDED, TRUE,
+                                                         NULL, &error))
+            goto failed;
+          job->is_functional_session = TRUE;
+        }
+    }
+  else if (job->functional == NULL)
+    return;
+
+  switch (kind)
+    {
+    case EW_STEP_DTC_SETTING_OFF:
+      ok = ew_uds_client_control_dtc_setting (job->functional, DTC_SETTING_OFF, TRUE, NULL, &error);
+      job->is_functional_dtc_off |= ok;
+      break;
+    case EW_STEP_COMMUNICATION_OFF:
+      ok = ew_uds_client_communication_control (job->functional, COMM_DISABLE_RX_TX, COMM_NORMAL,
+                                                TRUE, NULL, &error);
+      job->is_functional_comm_off |= ok;
+      break;
+    case EW_STEP_DTC_SETTING_ON:
+      if (job->is_functional_dtc_off)
+        ok = ew_uds_client_control_dtc_setting (job->functional, DTC_SETTING_ON, TRUE, NULL, &error);
+      job->is_functional_dtc_off = FALSE;
+      break;
+    case EW_STEP_COMMUNICATION_ON:
+      if (job->is_functional_comm_off)
+        ok = ew_uds_client_communication_control (job->functional, COMM_ENABLE_RX_TX, COMM_NORMAL,
+                                                  TRUE, NULL, &error);
+      job->is_functional_comm_off = FALSE;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (!ok)
+    goto failed;
+  /* both on again: every module back to the default session, which ends
+   * the keep-alive too */
+  if (!is_off && !job->is_functional_dtc_off && !job->is_functional_comm_off &&
+      job->is_functional_session)
+    {
+      job->is_functional_session = FALSE;
+      if (!ew_uds_client_diagnostic_session_control (job->functional, SESSION_DEFAULT, TRUE, NULL,
+                                                     &error))
+        goto failed;
+    }
+  return;
+
+failed:
+  journal (job, "functional", "failed", "%s, functional to every module: %s",
+           ew_programming_step_kind_to_string (kind), error->message);
+}
+
+/* Communication and DTC setting on again for the whole car, on every way
+ * out of a job. */
+static void
+functional_restore (EwFlashJob *job)
+{
+  if (!job->is_functional_comm_off && !job->is_functional_dtc_off)
+    return;
+  if (job->is_functional_comm_off)
+    functional_control (job, EW_STEP_COMMUNICATION_ON);
+  if (job->is_functional_dtc_off)
+    functional_control (job, EW_STEP_DTC_SETTING_ON);
+  journal (job, "functional", "ok", "communication and DTC setting on again for every module, "
+           "back to the default session (functional, no answers awaited)");
+}
+
 /* One step other than erase, download and the checks. */
 static gboolean
 run_step (EwFlashJob *job, const Step *step, GCancellable *cancellable, GError **error)
@@ -830,20 +1099,29 @@ run_step (EwFlashJob *job, const Step *step, GCancellable *cancellable, GError *
     case EW_STEP_DTC_SETTING_ON:
     case EW_STEP_COMMUNICATION_OFF:
     case EW_STEP_COMMUNICATION_ON:
-      /* after the reset the module is in its default session */
-      if (ew_uds_client_get_session (job->client) == SESSION_DEFAULT &&
-          !ew_uds_client_diagnostic_session_control (job->client, SESSION_EXTENDED, FALSE,
-                                                     cancellable, error))
-        return FALSE;
-      if (step->kind == EW_STEP_DTC_SETTING_OFF || step->kind == EW_STEP_DTC_SETTING_ON)
-        return ew_uds_client_control_dtc_setting (job->client,
-                                                  step->kind == EW_STEP_DTC_SETTING_ON ? DTC_SETTING_ON
-                                                                                       : DTC_SETTING_OFF,
+      {
+        gboolean is_on = step->kind == EW_STEP_DTC_SETTING_ON || step->kind == EW_STEP_COMMUNICATION_ON;
+        gboolean ok;
+
+        /* the rest of the car first when switching off, last when on */
+        if (!is_on)
+          functional_control (job, step->kind);
+        /* after the reset the module is in its default session */
+        if (ew_uds_client_get_session (job->client) == SESSION_DEFAULT &&
+            !ew_uds_client_diagnostic_session_control (job->client, SESSION_EXTENDED, FALSE,
+                                                       cancellable, error))
+          return FALSE;
+        if (step->kind == EW_STEP_DTC_SETTING_OFF || step->kind == EW_STEP_DTC_SETTING_ON)
+          ok = ew_uds_client_control_dtc_setting (job->client, is_on ? DTC_SETTING_ON : DTC_SETTING_OFF,
                                                   FALSE, cancellable, error);
-      return ew_uds_client_communication_control (job->client,
-                                                  step->kind == EW_STEP_COMMUNICATION_ON ? COMM_ENABLE_RX_TX
-                                                                                          : COMM_DISABLE_RX_TX,
-                                                  COMM_NORMAL, FALSE, cancellable, error);
+        else
+          ok = ew_uds_client_communication_control (job->client,
+                                                    is_on ? COMM_ENABLE_RX_TX : COMM_DISABLE_RX_TX,
+                                                    COMM_NORMAL, FALSE, cancellable, error);
+        if (is_on)
+          functional_control (job, step->kind);
+        return ok;
+      }
     case EW_STEP_FINGERPRINT:
       {
         g_autoptr(GBytes) fp = fingerprint_bytes (job);
@@ -862,7 +1140,7 @@ run_step (EwFlashJob *job, const Step *step, GCancellable *cancellable, GError *
       return ew_uds_client_clear_diagnostic_information (job->client, 0xFFFFFF, cancellable, error);
     case EW_STEP_READ_IDENTIFICATION:
       {
-        const char *expected = ew_flash_container_get_software_version (job->container);
+        const char *expected = ew_flash_container_get_software_version (job->image);
         g_autofree char *now = read_id_text (job, EW_ID_ROLE_SOFTWARE_VERSION, cancellable, error);
 
         if (now == NULL)
@@ -904,11 +1182,11 @@ erase_regions (EwFlashJob *job, GError **error)
 {
   const EwProgrammingPlan *plan = job->module->programming;
 
-  job->n_erase_total = job->check->segments->len;
+  job->n_erase_total = job->image_check->segments->len;
   job->n_erase_done = 0;
-  for (guint i = 0; i < job->check->segments->len; i++)
+  for (guint i = 0; i < job->image_check->segments->len; i++)
     {
-      const EwFlashSegment *seg = &g_array_index (job->check->segments, EwFlashSegment, i);
+      const EwFlashSegment *seg = &g_array_index (job->image_check->segments, EwFlashSegment, i);
       const EwRoutine *routine = find_routine (plan, seg->region->erase_routine);
       guint8 option[9] = { ALFID_4_4 };
       g_autoptr(GBytes) status = NULL;
@@ -938,23 +1216,23 @@ static DownloadResult
 download_segments (EwFlashJob *job, GError **error)
 {
   const EwProgrammingPlan *plan = job->module->programming;
-  g_autoptr(EwFlashReader) reader = ew_flash_reader_new (job->container, error);
+  g_autoptr(EwFlashReader) reader = ew_flash_reader_new (job->image, error);
 
   if (reader == NULL)
     return DOWNLOAD_FAILED;
   job->crc = 0;
   job->bytes_sent = 0;
   job->download_start_us = g_get_monotonic_time ();
-  for (guint i = 0; i < job->check->segments->len; i++)
+  for (guint i = 0; i < job->image_check->segments->len; i++)
     {
-      const EwFlashSegment *seg = &g_array_index (job->check->segments, EwFlashSegment, i);
+      const EwFlashSegment *seg = &g_array_index (job->image_check->segments, EwFlashSegment, i);
       g_autoptr(GError) local_error = NULL;
       g_autofree guint8 *block = NULL;
       g_autoptr(GBytes) exit = NULL;
       guint32 max_block, block_data;
       guint8 counter = 1;
 
-      max_block = ew_uds_client_request_download (job->client, job->data_format, seg->address, 4,
+      max_block = ew_uds_client_request_download (job->client, job->image_data_format, seg->address, 4,
                                                   seg->length, 4, NULL, &local_error);
       if (max_block == 0)
         {
@@ -1012,7 +1290,7 @@ download_segments (EwFlashJob *job, GError **error)
           job->bytes_sent += n;
           counter++;   /* 0xFF wraps to 0x00 */
           report (job, "download", BAND_DOWNLOAD + (BAND_AFTER - BAND_DOWNLOAD) *
-                  ((double) job->bytes_sent / MAX (job->total_bytes, 1)));
+                  ((double) job->bytes_sent / MAX (job->image_bytes, 1)));
         }
       exit = ew_uds_client_request_transfer_exit (job->client, NULL, &local_error);
       if (exit == NULL)
@@ -1023,7 +1301,7 @@ download_segments (EwFlashJob *job, GError **error)
           return lost ? DOWNLOAD_LOST : DOWNLOAD_FAILED;
         }
       journal (job, "download", "ok", "segment %u of %u: 0x%08X, %u bytes in blocks of %u, "
-               "counter ended at 0x%02X", i + 1, job->check->segments->len, seg->address,
+               "counter ended at 0x%02X", i + 1, job->image_check->segments->len, seg->address,
                seg->length, block_data, (guint8) (counter - 1));
     }
   return DOWNLOAD_OK;
@@ -1210,6 +1488,7 @@ undo_preparation (EwFlashJob *job)
 {
   g_autoptr(GError) local_error = NULL;
 
+  functional_restore (job);
   if (ew_uds_client_diagnostic_session_control (job->client, SESSION_DEFAULT, FALSE, NULL, &local_error))
     journal (job, "session", "ok", "back to the default session: communication and DTC setting on");
   else
@@ -1226,20 +1505,149 @@ finish (EwFlashJob *job, EwJobState state)
   return state == EW_JOB_STATE_DONE ? job->job_id : 0;
 }
 
-gint64
-ew_flash_job_run (EwFlashJob          *job,
-                  EwJobStore          *store,
-                  EwFlashProgressFunc  progress,
-                  gpointer             user_data,
-                  GCancellable        *cancellable,
-                  GError             **error)
+/* Reset, communication and DTC setting on, clear DTCs, identification:
+ * the steps after the memory is programmed. */
+static gboolean
+run_final_steps (EwFlashJob *job, GError **error)
+{
+  gint memory_end = MAX (find_step (job, EW_STEP_CHECK_DEPENDENCIES, -1),
+                         MAX (find_step (job, EW_STEP_CHECK_MEMORY, -1),
+                              find_step (job, EW_STEP_DOWNLOAD, -1)));
+  g_autoptr(GError) local_error = NULL;
+
+  for (guint i = (guint) memory_end + 1; i < job->steps->len; i++)
+    {
+      const Step *step = &g_array_index (job->steps, Step, i);
+      const EwFlashStepInfo *info = &g_array_index (job->infos, EwFlashStepInfo, i);
+
+      if (step->kind == EW_STEP_ERASE || step->kind == EW_STEP_DOWNLOAD ||
+          step->kind == EW_STEP_CHECK_MEMORY || step->kind == EW_STEP_CHECK_DEPENDENCIES)
+        continue;
+      report (job, info->id, BAND_AFTER + 0.02 + (1.0 - BAND_AFTER - 0.02) * (i - memory_end - 1) /
+              MAX (job->steps->len - memory_end - 1, 1u));
+      if (!run_step (job, step, NULL, error))
+        {
+          journal (job, info->id, "failed", "%s: %s", info->description, (*error)->message);
+          return FALSE;
+        }
+      if (step->kind == EW_STEP_READ_IDENTIFICATION)
+        journal (job, info->id, "ok", "%s: module %s runs software %s", info->description,
+                 job->module->id, ew_flash_container_get_software_version (job->image));
+      else
+        journal (job, info->id, "ok", "%s", info->description);
+    }
+
+  /* leave the module as a car runs it */
+  if (!ew_uds_client_diagnostic_session_control (job->client, SESSION_DEFAULT, FALSE, NULL, &local_error))
+    g_debug ("Module %s: default session not confirmed: %s", job->module->id, local_error->message);
+  return TRUE;
+}
+
+static guint64
+segments_length (const EwFlashCheckResult *check)
+{
+  guint64 n = 0;
+
+  for (guint i = 0; i < check->segments->len; i++)
+    n += g_array_index (check->segments, EwFlashSegment, i).length;
+  return n;
+}
+
+/* Loads the recovery image and checks it against the module as a
+ * bootloader takes it (any software level). */
+static gboolean
+load_recovery_image (EwFlashJob *job, GError **error)
+{
+  g_autoptr(EwFlashContainer) container = NULL;
+  EwFlashCheckOptions options = { 0 };
+  EwFlashCheckResult *check;
+
+  container = ew_flash_container_load (job->recovery_image, NULL, error);
+  if (container == NULL)
+    return FALSE;
+  if (ew_flash_container_get_target_module (container) == NULL)
+    ew_flash_container_set_target_module (container, job->module->id);
+  options.part_number = job->part_number;
+  options.hardware_number = job->hardware;
+  options.allow_downgrade = TRUE;
+  check = ew_flash_container_check (container, job->family, job->module, &options, error);
+  if (check == NULL)
+    return FALSE;
+  job->recovery_container = g_steal_pointer (&container);
+  job->recovery_check = check;
+  return TRUE;
+}
+
+/* After a persistent failure, in the same job: the recovery image is
+ * programmed from the bootloader, so the module runs again. */
+static gboolean
+program_recovery_image (EwFlashJob *job, const GError *cause, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  const char *version;
+  gint data_format;
+
+  if (job->recovery_image == NULL)
+    {
+      journal (job, "recovery", "skipped", "no recovery image (the override was given)");
+      g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NO_RECOVERY_IMAGE,
+                   "no recovery image for module %s", job->module->id);
+      return FALSE;
+    }
+  if (g_strcmp0 (job->recovery_image, ew_flash_container_get_path (job->image)) == 0)
+    {
+      journal (job, "recovery", "skipped", "%s: the recovery image is the container that failed",
+               job->recovery_image);
+      g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_RECOVERY_NEEDED,
+                   "the recovery image %s is the container that failed", job->recovery_image);
+      return FALSE;
+    }
+  if (job->recovery_container == NULL && !load_recovery_image (job, &local_error))
+    {
+      journal (job, "recovery", "failed", "%s: %s", job->recovery_image, local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  version = ew_flash_container_get_software_version (job->recovery_container);
+  journal (job, "recovery", "started", "%s: software %s, because the new software failed: %s",
+           job->recovery_image, version, cause->message);
+
+  job->image = job->recovery_container;
+  job->image_check = job->recovery_check;
+  job->image_bytes = segments_length (job->recovery_check);
+  data_format = ew_flash_container_get_data_format (job->recovery_container);
+  job->image_data_format = data_format >= 0 ? (guint8) data_format : job->module->flash->data_format;
+  job->bytes_sent = 0;
+  report (job, "recovery", job->fraction);
+
+  /* the module may still be waking from the failure */
+  if (!wait_for_module (job, &local_error) || !reenter_programming (job, &local_error) ||
+      !program_memory (job, &local_error) || !run_final_steps (job, &local_error))
+    {
+      journal (job, "recovery", "failed", "%s: %s", job->recovery_image, local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  journal (job, "recovery", "ok", "module %s restored to software %s from %s", job->module->id,
+           version, job->recovery_image);
+  return TRUE;
+}
+
+/* The job from its first step (job_id 0: a new job), or as the
+ * continuation of a stored one. */
+static gint64
+run_job (EwFlashJob          *job,
+         EwJobStore          *store,
+         gint64               resume_job_id,
+         gboolean             is_recovery,
+         EwFlashProgressFunc  progress,
+         gpointer             user_data,
+         GCancellable        *cancellable,
+         GError             **error)
 {
   g_autofree char *summary = NULL;
-  gint erase, memory_end, programming_session;
+  gint erase, programming_session;
   guint n_before;
-
-  g_return_val_if_fail (job != NULL && store != NULL, 0);
-  g_return_val_if_fail (job->job_id == 0, 0);
 
   job->store = store;
   job->progress = progress;
@@ -1249,12 +1657,23 @@ ew_flash_job_run (EwFlashJob          *job,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return 0;
 
-  summary = g_strdup_printf ("Program %s (%s) with software %s", job->module->id, job->module->name,
-                             ew_flash_container_get_software_version (job->container));
-  job->job_id = ew_job_store_begin_job (store, EW_JOB_KIND_PROGRAMMING, job->vin, job->family->id,
-                                        ew_connection_get_uri (job->connection), summary, 0, error);
-  if (job->job_id == 0)
-    return 0;
+  if (resume_job_id != 0)
+    {
+      job->job_id = resume_job_id;
+      journal (job, "resume", "started", "programming module %s again from %s with %s%s",
+               job->module->id, job->is_in_bootloader ? "its bootloader" : "the start",
+               ew_flash_container_get_path (job->container),
+               is_recovery ? " (the recovery image)" : "");
+    }
+  else
+    {
+      summary = g_strdup_printf ("Program %s (%s) with software %s", job->module->id, job->module->name,
+                                 ew_flash_container_get_software_version (job->container));
+      job->job_id = ew_job_store_begin_job (store, EW_JOB_KIND_PROGRAMMING, job->vin, job->family->id,
+                                            ew_connection_get_uri (job->connection), summary, 0, error);
+      if (job->job_id == 0)
+        return 0;
+    }
   journal (job, "identification", "ok", "software %s, part %s, hardware %s%s",
            job->software != NULL ? job->software : "(none)",
            job->part_number != NULL ? job->part_number : "(none)",
@@ -1265,7 +1684,10 @@ ew_flash_job_run (EwFlashJob          *job,
            ew_flash_container_get_software_version (job->container), job->total_bytes,
            job->check->segments->len, job->check->is_downgrade ? ", downgrade confirmed" : "");
   if (job->recovery_image != NULL)
-    journal (job, "recovery-image", "ok", "%s", job->recovery_image);
+    journal (job, "recovery-image", "ok", "%s (software %s%s)", job->recovery_image,
+             job->recovery_software != NULL ? job->recovery_software : "unknown",
+             !job->is_in_bootloader && g_strcmp0 (job->recovery_software, job->software) == 0
+               ? ", the software the module runs now" : "");
   else
     journal (job, "recovery-image", "overridden",
              "no recovery image; the module is already in its bootloader and the technician "
@@ -1274,8 +1696,6 @@ ew_flash_job_run (EwFlashJob          *job,
 
   erase = find_step (job, EW_STEP_ERASE, -1);
   programming_session = find_step (job, EW_STEP_SESSION, SESSION_PROGRAMMING);
-  memory_end = MAX (find_step (job, EW_STEP_CHECK_DEPENDENCIES, -1),
-                    MAX (find_step (job, EW_STEP_CHECK_MEMORY, -1), find_step (job, EW_STEP_DOWNLOAD, -1)));
   n_before = (guint) erase;
 
   /* preparation: cancellation is honoured here */
@@ -1297,7 +1717,13 @@ ew_flash_job_run (EwFlashJob          *job,
       /* a bootloader offers only the programming session */
       if (job->is_in_bootloader && (gint) i < programming_session)
         {
-          journal (job, info->id, "skipped", "%s: the module is in its bootloader", info->description);
+          gboolean is_functional = step->kind == EW_STEP_DTC_SETTING_OFF ||
+                                   step->kind == EW_STEP_COMMUNICATION_OFF;
+
+          if (is_functional)
+            functional_control (job, step->kind);
+          journal (job, info->id, "skipped", "%s: the module is in its bootloader%s", info->description,
+                   is_functional ? "; sent functionally to the rest of the car" : "");
           continue;
         }
       if (!run_step (job, step, cancellable, &local_error))
@@ -1341,58 +1767,137 @@ ew_flash_job_run (EwFlashJob          *job,
   /* from the erase on: finish or recover, never cancel */
   {
     g_autoptr(GError) local_error = NULL;
+    g_autoptr(GError) recovery_error = NULL;
 
     if (!program_memory (job, &local_error))
       {
+        if (!is_recovery && program_recovery_image (job, local_error, &recovery_error))
+          {
+            journal (job, "rolled-back", "ok", "module %s runs software %s again; software %s "
+                     "failed: %s", job->module->id, job->recovery_software,
+                     ew_flash_container_get_software_version (job->container), local_error->message);
+            g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_ROLLED_BACK,
+                         "Programming module %s (%s) with software %s failed, and the module was "
+                         "restored to software %s from the recovery image %s. Why the new software "
+                         "failed: %s",
+                         job->module->id, job->module->name,
+                         ew_flash_container_get_software_version (job->container),
+                         job->recovery_software, job->recovery_image, local_error->message);
+            functional_restore (job);
+            finish (job, EW_JOB_STATE_ROLLED_BACK);
+            return 0;
+          }
         journal (job, "recovery-needed", "failed",
-                 "Module %s is left in its bootloader: %s. Program it again%s%s",
+                 "Module %s is left in its bootloader: %s%s%s. Program it again%s%s",
                  job->module->id, local_error->message,
+                 recovery_error != NULL ? "; the recovery image failed too: " : "",
+                 recovery_error != NULL ? recovery_error->message : "",
                  job->recovery_image != NULL ? " (recovery image: " : "",
                  job->recovery_image != NULL ? job->recovery_image : "");
         g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_RECOVERY_NEEDED,
                      "Programming module %s (%s) failed and it is left in its bootloader: recovery "
-                     "is needed. %s%s%s",
+                     "is needed. %s%s%s%s%s",
                      job->module->id, job->module->name, local_error->message,
+                     recovery_error != NULL ? ". The recovery image failed too: " : "",
+                     recovery_error != NULL ? recovery_error->message : "",
                      job->recovery_image != NULL ? ". Recovery image: " : "",
                      job->recovery_image != NULL ? job->recovery_image : "");
+        functional_restore (job);
         finish (job, EW_JOB_STATE_FAILED);
         return 0;
       }
   }
 
-  for (guint i = (guint) memory_end + 1; i < job->steps->len; i++)
-    {
-      const Step *step = &g_array_index (job->steps, Step, i);
-      const EwFlashStepInfo *info = &g_array_index (job->infos, EwFlashStepInfo, i);
-      g_autoptr(GError) local_error = NULL;
-
-      if (step->kind == EW_STEP_ERASE || step->kind == EW_STEP_DOWNLOAD ||
-          step->kind == EW_STEP_CHECK_MEMORY || step->kind == EW_STEP_CHECK_DEPENDENCIES)
-        continue;
-      report (job, info->id, BAND_AFTER + 0.02 + (1.0 - BAND_AFTER - 0.02) * (i - memory_end - 1) /
-              MAX (job->steps->len - memory_end - 1, 1u));
-      if (!run_step (job, step, NULL, &local_error))
-        {
-          journal (job, info->id, "failed", "%s: %s", info->description, local_error->message);
-          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                      "Module %s (%s) was programmed, but step %s failed: ",
-                                      job->module->id, job->module->name, info->id);
-          finish (job, EW_JOB_STATE_FAILED);
-          return 0;
-        }
-      journal (job, info->id, "ok", "%s", info->description);
-    }
-
   {
     g_autoptr(GError) local_error = NULL;
 
-    /* leave the module as a car runs it */
-    if (!ew_uds_client_diagnostic_session_control (job->client, SESSION_DEFAULT, FALSE, NULL, &local_error))
-      g_debug ("Module %s: default session not confirmed: %s", job->module->id, local_error->message);
+    if (!run_final_steps (job, &local_error))
+      {
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                    "Module %s (%s) was programmed, but a later step failed: ",
+                                    job->module->id, job->module->name);
+        functional_restore (job);
+        finish (job, EW_JOB_STATE_FAILED);
+        return 0;
+      }
   }
+
+  if (is_recovery)
+    {
+      journal (job, "rolled-back", "ok", "module %s runs software %s from the recovery image %s",
+               job->module->id, ew_flash_container_get_software_version (job->container),
+               ew_flash_container_get_path (job->container));
+      report (job, "done", 1.0);
+      g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_ROLLED_BACK,
+                   "Module %s (%s) was restored to software %s from the recovery image %s",
+                   job->module->id, job->module->name,
+                   ew_flash_container_get_software_version (job->container),
+                   ew_flash_container_get_path (job->container));
+      finish (job, EW_JOB_STATE_ROLLED_BACK);
+      return 0;
+    }
   journal (job, "done", "ok", "module %s runs software %s", job->module->id,
            ew_flash_container_get_software_version (job->container));
   report (job, "done", 1.0);
+  return finish (job, EW_JOB_STATE_DONE);
+}
+
+gint64
+ew_flash_job_run (EwFlashJob          *job,
+                  EwJobStore          *store,
+                  EwFlashProgressFunc  progress,
+                  gpointer             user_data,
+                  GCancellable        *cancellable,
+                  GError             **error)
+{
+  g_return_val_if_fail (job != NULL && store != NULL, 0);
+  g_return_val_if_fail (job->job_id == 0, 0);
+
+  return run_job (job, store, 0, FALSE, progress, user_data, cancellable, error);
+}
+
+gint64
+ew_flash_job_continue (EwFlashJob          *job,
+                       EwJobStore          *store,
+                       gint64               job_id,
+                       gboolean             is_recovery_image,
+                       EwFlashProgressFunc  progress,
+                       gpointer             user_data,
+                       GCancellable        *cancellable,
+                       GError             **error)
+{
+  g_return_val_if_fail (job != NULL && store != NULL && job_id > 0, 0);
+  g_return_val_if_fail (job->job_id == 0, 0);
+
+  return run_job (job, store, job_id, is_recovery_image, progress, user_data, cancellable, error);
+}
+
+gint64
+ew_flash_job_confirm (EwFlashJob  *job,
+                      EwJobStore  *store,
+                      gint64       job_id,
+                      GError     **error)
+{
+  const char *expected;
+
+  g_return_val_if_fail (job != NULL && store != NULL && job_id > 0, 0);
+  g_return_val_if_fail (job->job_id == 0, 0);
+
+  job->store = store;
+  job->job_id = job_id;
+  expected = ew_flash_container_get_software_version (job->container);
+  if (job->is_in_bootloader || g_strcmp0 (job->software, expected) != 0)
+    {
+      journal (job, "read-identification", "failed", "module %s runs %s, not %s", job->module->id,
+               job->software != NULL ? job->software : "(none)", expected);
+      g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_VERIFY,
+                   "Module %s (%s) runs software %s, not %s", job->module->id, job->module->name,
+                   job->software != NULL ? job->software : "(none)", expected);
+      return 0;
+    }
+  journal (job, "read-identification", "ok", "module %s already runs software %s (read back)",
+           job->module->id, expected);
+  journal (job, "done", "ok", "module %s runs software %s", job->module->id, expected);
   return finish (job, EW_JOB_STATE_DONE);
 }
 

@@ -9,22 +9,35 @@
  * Running the job journals every step in the job store (kind
  * EW_JOB_KIND_PROGRAMMING) before and after it is done:
  *
- *   extended session, preconditions routine, DTC setting off,
- *   communication off (all physical, on the module itself), programming
+ *   extended session, preconditions routine, DTC setting off and
+ *   communication off (functional to every module with
+ *   suppressPosRspMsgIndicationBit, no answers awaited, then physical to
+ *   the module itself), programming
  *   session, security access, fingerprint, erase (each region with its
  *   routine), RequestDownload / TransferData / RequestTransferExit per
  *   segment, check memory (CRC-32 of the bytes sent), check dependencies,
- *   ECUReset, communication and DTC setting on, clear DTCs, and the
+ *   ECUReset, communication and DTC setting on (physical, then
+ *   functional, with every module back to the default session), clear
+ *   DTCs, and the
  *   identification read back: the new software version must be the
  *   container's.
  *
  * Failures: a TransferData block that fails is repeated with the same
  * counter (up to EW_FLASH_BLOCK_ATTEMPTS times, ISO 14229-1 14.5.2.3); a
  * download that still fails restarts once from the erase; a check memory
- * that fails restarts once from the erase, then the job fails with the
- * module left in its bootloader ("recovery needed"). A module that stops
- * answering mid-download (power loss) is waited for, then programmed again
- * from the programming session and the erase.
+ * that fails restarts once from the erase. A module that stops answering
+ * mid-download (power loss) is waited for, then programmed again from the
+ * programming session and the erase. A failure that persists programs the
+ * recovery image in the same job (journal step "recovery"): the job ends
+ * ROLLED_BACK with the module running the recovery image's software, and
+ * only when that fails too FAILED with the module left in its bootloader
+ * ("recovery needed").
+ *
+ * The recovery image is a container for the module in the library
+ * (FAMILY-MODULE[-…].hex/.srec/.s19/.xml in options->recovery_dir, else in
+ * $XDG_DATA_HOME/ecu-workshop/flash and the shipped data/flash) that
+ * checks against the module; one holding the software the module runs now
+ * is preferred, being a true way back.
  *
  * Cancellation is honoured up to the erase; from the erase on the job
  * finishes or recovers. The calls block; run them in a worker thread.
@@ -52,6 +65,9 @@ typedef enum {
   EW_FLASH_ENGINE_ERROR_STEP_FAILED,       /* a step failed before the erase */
   EW_FLASH_ENGINE_ERROR_RECOVERY_NEEDED,   /* the module is left in its bootloader */
   EW_FLASH_ENGINE_ERROR_VERIFY,            /* the module runs another version */
+  EW_FLASH_ENGINE_ERROR_ROLLED_BACK,       /* failed; the recovery image runs again */
+  EW_FLASH_ENGINE_ERROR_NOT_RESUMABLE,     /* the job cannot be resumed (flash-resume.h) */
+  EW_FLASH_ENGINE_ERROR_NOT_IN_BOOTLOADER, /* recovery asked for a running module */
 } EwFlashEngineError;
 
 GQuark ew_flash_engine_error_quark (void);
@@ -89,7 +105,10 @@ typedef struct {
 typedef struct _EwFlashJob EwFlashJob;
 
 /* Reads the module's identification (no write), loads and checks the
- * container, finds the recovery image. transfer full */
+ * container, finds the recovery image. container_path NULL: recover a
+ * module dead in its bootloader with its recovery image (refused with
+ * EW_FLASH_ENGINE_ERROR_NOT_IN_BOOTLOADER for a running module).
+ * transfer full */
 EwFlashJob *ew_flash_job_prepare (EwConnection         *connection,
                                   const char           *module_id,
                                   const char           *container_path,
@@ -107,12 +126,16 @@ gboolean                  ew_flash_job_is_in_bootloader     (EwFlashJob *job);
 gboolean                  ew_flash_job_is_simulated         (EwFlashJob *job);
 /* nullable: no recovery image (allowed only with the override). */
 const char               *ew_flash_job_get_recovery_image   (EwFlashJob *job);
+/* nullable: the recovery image's software version. */
+const char               *ew_flash_job_get_recovery_software (EwFlashJob *job);
 guint64                   ew_flash_job_get_total_bytes      (EwFlashJob *job);
 /* element-type EwFlashStepInfo, in order. transfer none */
 GArray                   *ew_flash_job_get_steps            (EwFlashJob *job);
 
 /* Runs the job; returns the job id, or 0 with error. The job id of a
- * failed run is still ew_flash_job_get_job_id(). progress may be NULL. */
+ * failed run is still ew_flash_job_get_job_id(); a run that was rolled
+ * back to the recovery image fails with EW_FLASH_ENGINE_ERROR_ROLLED_BACK.
+ * progress may be NULL. */
 gint64      ew_flash_job_run     (EwFlashJob          *job,
                                   EwJobStore          *store,
                                   EwFlashProgressFunc  progress,
@@ -120,6 +143,27 @@ gint64      ew_flash_job_run     (EwFlashJob          *job,
                                   GCancellable        *cancellable,
                                   GError             **error);
 gint64      ew_flash_job_get_job_id (EwFlashJob *job);
+
+/* Runs a freshly prepared job as the continuation of job_id, a stored
+ * programming job that did not finish (see flash-resume.h): the journal
+ * goes on in that job. is_recovery_image: the job was prepared with its
+ * recovery image as the container; success then ends ROLLED_BACK
+ * (EW_FLASH_ENGINE_ERROR_ROLLED_BACK) instead of DONE. */
+gint64      ew_flash_job_continue (EwFlashJob          *job,
+                                   EwJobStore          *store,
+                                   gint64               job_id,
+                                   gboolean             is_recovery_image,
+                                   EwFlashProgressFunc  progress,
+                                   gpointer             user_data,
+                                   GCancellable        *cancellable,
+                                   GError             **error);
+/* Ends job_id DONE when the module, as the prepared job read it, already
+ * runs the container's software; else fails with
+ * EW_FLASH_ENGINE_ERROR_VERIFY. Journalled in job_id. */
+gint64      ew_flash_job_confirm  (EwFlashJob  *job,
+                                   EwJobStore  *store,
+                                   gint64       job_id,
+                                   GError     **error);
 
 /* Prepare and run in one call. */
 gint64      ew_flash_run         (EwConnection         *connection,
