@@ -1,8 +1,10 @@
-/* ecuw-replace.c — `ecuw [--link URI] replace MODULE [FILE] [--dry-run]`:
- * fit a used instrument cluster or body module to the car: its software,
- * the car's VIN, the car's mileage and coding, as a journalled job; the
- * dry run prints the steps with every mileage store read and the values
- * to be written.
+/* ecuw-replace.c — `ecuw [--link URI] replace MODULE [FILE] [--dry-run]
+ * [--confirm-immobiliser]`: fit a used instrument cluster, body module or
+ * engine control unit to the car: its software, the car's VIN, the car's
+ * mileage and coding, and for an engine control unit the immobiliser
+ * pairing, which runs only when confirmed on the command line; all as a
+ * journalled job. The dry run prints the steps with every mileage store
+ * read, the immobiliser state and the values to be written.
  */
 #include "config.h"
 
@@ -14,7 +16,8 @@
 #include "flash/replace.h"
 #include "store/job-store.h"
 
-#define REPLACE_USAGE "usage: ecuw [--link URI] replace MODULE [FILE] [--dry-run] [--allow-downgrade]"
+#define REPLACE_USAGE "usage: ecuw [--link URI] replace MODULE [FILE] [--dry-run] [--allow-downgrade] " \
+                      "[--confirm-immobiliser]"
 
 static void
 print_replace_progress (const char *step, double fraction, const char *detail, gpointer user_data)
@@ -81,6 +84,21 @@ add_plan_json (JsonBuilder *b, const EwReplacePlan *plan, const char *uri)
   json_builder_add_int_value (b, plan->mileage_km);
   ecuw_json_add_string (b, "mileage_choice", plan->mileage_choice);
   ecuw_json_add_string (b, "refusal", plan->refusal);
+  json_builder_set_member_name (b, "immobiliser");
+  if (plan->immobiliser_master == NULL)
+    json_builder_add_null_value (b);
+  else
+    {
+      json_builder_begin_object (b);
+      ecuw_json_add_string (b, "master", plan->immobiliser_master->id);
+      ecuw_json_add_string (b, "master_serial", plan->master_serial_text);
+      ecuw_json_add_string (b, "now", plan->pairing_now);
+      json_builder_set_member_name (b, "paired");
+      json_builder_add_boolean_value (b, plan->is_paired);
+      json_builder_set_member_name (b, "needs_confirmation");
+      json_builder_add_boolean_value (b, plan->needs_confirmation);
+      json_builder_end_object (b);
+    }
   json_builder_set_member_name (b, "steps");
   json_builder_begin_array (b);
   for (guint i = 0; i < plan->steps->len; i++)
@@ -136,6 +154,12 @@ print_plan_text (const EwReplacePlan *plan, const char *uri)
       print_readings (plan->module_readings);
     }
   g_print (_("  mileage:   %s\n"), plan->mileage_choice);
+  if (plan->immobiliser_master != NULL)
+    /* TRANSLATORS: master id, master name, serial number, the module's state */
+    g_print (_("  immobiliser: master %s (%s), serial %s; the module reads %s\n"),
+             plan->immobiliser_master->id, plan->immobiliser_master->name,
+             plan->master_serial_text != NULL ? plan->master_serial_text : "—",
+             plan->pairing_now != NULL ? plan->pairing_now : "—");
   g_print ("%s\n", _("Steps:"));
   for (guint i = 0; i < plan->steps->len; i++)
     {
@@ -146,6 +170,9 @@ print_plan_text (const EwReplacePlan *plan, const char *uri)
     }
   if (plan->refusal != NULL)
     g_print (_("Refused: %s\n"), plan->refusal);
+  else if (plan->needs_confirmation)
+    g_print ("%s\n", _("The immobiliser pairing changes which keys start the car: the job runs only "
+                       "with --confirm-immobiliser."));
 }
 
 gboolean
@@ -167,6 +194,8 @@ ecuw_cmd_replace (EcuwContext *ctx, int argc, char **argv, GError **error)
         is_dry_run = TRUE;
       else if (g_str_equal (argv[i], "--allow-downgrade"))
         options.allow_downgrade = TRUE;
+      else if (g_str_equal (argv[i], "--confirm-immobiliser"))
+        options.confirm_immobiliser = TRUE;
       else if (argv[i][0] == '-' || (module_id != NULL && path != NULL))
         {
           g_set_error_literal (error, ECUW_ERROR, ECUW_ERROR_USAGE, REPLACE_USAGE);
@@ -230,6 +259,8 @@ ecuw_cmd_replace (EcuwContext *ctx, int argc, char **argv, GError **error)
       json_builder_add_int_value (b, jobs.flash_job_id);
       json_builder_set_member_name (b, "coding_job");
       json_builder_add_int_value (b, jobs.coding_job_id);
+      json_builder_set_member_name (b, "restore_job");
+      json_builder_add_int_value (b, jobs.restore_job_id);
       ecuw_json_add_string (b, "result", job_id != 0 ? "done" : "failed");
       ecuw_json_add_string (b, "error", run_error != NULL ? run_error->message : NULL);
       json_builder_end_object (b);
@@ -244,6 +275,9 @@ ecuw_cmd_replace (EcuwContext *ctx, int argc, char **argv, GError **error)
                  module_id, job);
       else
         g_print (_("Not done (job %s); see: ecuw job %s\n"), job, job);
+      if (g_error_matches (run_error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_NOT_CONFIRMED))
+        g_print ("%s\n", _("Check that the customer's keys are at hand, then run the job again "
+                           "with --confirm-immobiliser."));
     }
 
   if (run_error != NULL)

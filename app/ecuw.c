@@ -67,7 +67,7 @@ static const char *const command_options[] = { "--doip", "--profile", "--faults"
                                                 "--registration", "--garage", NULL };
 /* Flags of single commands: passed on, without a value. */
 static const char *const command_flags[] = { "--dry-run", "--verify", "--allow-downgrade",
-                                              "--no-recovery-image", NULL };
+                                              "--no-recovery-image", "--confirm-immobiliser", NULL };
 
 static void
 print_usage (FILE *out)
@@ -93,6 +93,8 @@ print_usage (FILE *out)
   fprintf (out, "  %-20s %s\n", "--allow-downgrade", _("flash: allow software older than the module's"));
   fprintf (out, "  %-20s %s\n", "--no-recovery-image",
            _("flash: program a module already dead in its bootloader without a recovery image"));
+  fprintf (out, "  %-20s %s\n", "--confirm-immobiliser",
+           _("replace: the technician confirms pairing a new engine unit with the immobiliser"));
   fprintf (out, "  %-20s %s\n", "--version", _("Print the version and exit"));
   fprintf (out, "  %-20s %s\n", "--help", _("Print this help and exit"));
 }

@@ -11,6 +11,7 @@
 
 #include "coding/coding-transaction.h"
 #include "data-dir.h"
+#include "uds/seedkey.h"
 #include "uds/uds-client.h"
 
 G_DEFINE_QUARK (ew-replace-error-quark, ew_replace_error)
@@ -37,9 +38,14 @@ static const StepKind step_kinds[] = {
   { "verify",           N_("Verify software, VIN and mileage"),            10 },
 };
 
+#define PAIRING_KIND "immobiliser-pairing"
+#define PAIRING_WEIGHT 5
+
 static double
 step_weight (const char *kind)
 {
+  if (g_str_equal (kind, PAIRING_KIND))
+    return PAIRING_WEIGHT;
   for (gsize i = 0; i < G_N_ELEMENTS (step_kinds); i++)
     if (g_str_equal (step_kinds[i].kind, kind))
       return step_kinds[i].weight;
@@ -130,6 +136,9 @@ ew_replace_plan_free (EwReplacePlan *plan)
   g_free (plan->mileage_choice);
   g_free (plan->refusal);
   g_clear_pointer (&plan->steps, g_ptr_array_unref);
+  g_clear_pointer (&plan->master_serial, g_bytes_unref);
+  g_free (plan->master_serial_text);
+  g_free (plan->pairing_now);
   g_free (plan);
 }
 
@@ -179,7 +188,8 @@ find_template (const EwFamily *family, const EwModule *module)
     {
       const EwJobTemplate *t = g_ptr_array_index (family->jobs, i);
 
-      if ((t->kind == EW_JOB_USED_CLUSTER || t->kind == EW_JOB_BODY_MODULE) &&
+      if ((t->kind == EW_JOB_USED_CLUSTER || t->kind == EW_JOB_BODY_MODULE ||
+           t->kind == EW_JOB_ECU_SWAP) &&
           g_strcmp0 (t->module, module->id) == 0)
         return t;
     }
@@ -346,6 +356,40 @@ mileage_transfer_detail (EwReplacePlan *plan, gboolean *is_skipped)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+static gboolean
+template_has_kind (const EwJobTemplate *job, const char *kind)
+{
+  for (guint i = 0; job != NULL && i < job->operations->len; i++)
+    if (g_str_equal (((EwJobOperation *) g_ptr_array_index (job->operations, i))->kind, kind))
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+pairing_detail (EwReplacePlan *plan, gboolean *is_skipped)
+{
+  const EwImmobiliser *immo = plan->module->immobiliser;
+
+  *is_skipped = TRUE;
+  if (immo == NULL)
+    return g_strdup_printf (_("the vehicle data declares no immobiliser for the %s"),
+                            plan->module->name);
+  if (plan->is_paired)
+    return g_strdup_printf (_("the %s is already paired with the %s (serial %s)"), plan->module->id,
+                            plan->immobiliser_master->id, plan->master_serial_text);
+  *is_skipped = FALSE;
+  /* TRANSLATORS: RID, module id, master id, master name, serial, status now, confirmation */
+  return g_strdup_printf (_("RoutineControl 0x%04X: pair the %s with the immobiliser master %s (%s), "
+                            "serial %s; the module now reads %s. %s"),
+                          immo->pairing_rid, plan->module->id, plan->immobiliser_master->id,
+                          plan->immobiliser_master->name,
+                          plan->master_serial_text != NULL ? plan->master_serial_text : "?",
+                          plan->pairing_now != NULL ? plan->pairing_now : _("nothing (not read)"),
+                          plan->needs_confirmation
+                          ? _("Needs the technician's explicit confirmation before the job starts.")
+                          : _("Confirmed by the technician."));
+}
+
 static char *
 step_detail (EwReplacePlan *plan, const char *kind, const char *recovery, gboolean *is_skipped)
 {
@@ -397,12 +441,125 @@ step_detail (EwReplacePlan *plan, const char *kind, const char *recovery, gboole
                                 "the car's option list; only DIDs that differ are written"),
                               plan->module->coding->len, n_items);
     }
+  if (g_str_equal (kind, PAIRING_KIND))
+    return pairing_detail (plan, is_skipped);
   if (g_str_equal (kind, "clear-dtc"))
     return g_strdup (_("ClearDiagnosticInformation (0x14), all groups"));
+  if (g_str_equal (kind, "verify") && template_has_kind (plan->job_template, PAIRING_KIND))
+    return g_strdup_printf (_("scan: no VIN, software or bootloader finding for %s; immobiliser "
+                              "status paired with the %s"),
+                            plan->module->id, plan->module->immobiliser != NULL
+                            ? plan->module->immobiliser->master : "?");
   if (g_str_equal (kind, "verify"))
     return g_strdup_printf (_("scan: no VIN, software or bootloader finding for %s; mileage %u km"),
                             plan->module->id, plan->mileage_km);
   return g_strdup (_("no action of the engine: done as part of the other steps"));
+}
+
+/* A DID record for people: printable ASCII as text (padding dropped),
+ * anything else as hex. */
+static char *
+bytes_text (const guint8 *data, gsize n)
+{
+  GString *out;
+
+  for (gsize i = 0; i < n; i++)
+    if (data[i] < 0x20 || data[i] >= 0x7F)
+      {
+        out = g_string_new ("0x");
+        for (gsize j = 0; j < n; j++)
+          g_string_append_printf (out, "%02X", data[j]);
+        return g_string_free (out, FALSE);
+      }
+  while (n > 0 && data[n - 1] == ' ')
+    n--;
+  return g_strndup ((const char *) data, n);
+}
+
+/* The immobiliser status record for people. */
+static char *
+pairing_text (GBytes *status)
+{
+  gsize n = 0;
+  const guint8 *data = g_bytes_get_data (status, &n);
+  g_autofree char *with = NULL;
+
+  if (n == 0 || data[0] != EW_IMMOBILISER_PAIRED)
+    return g_strdup ("not paired");
+  with = bytes_text (data + 1, n - 1);
+  return g_strdup_printf ("paired with %s", with);
+}
+
+static gboolean
+status_is_paired_with (GBytes *status, GBytes *serial)
+{
+  gsize n = 0, m = 0;
+  const guint8 *data = g_bytes_get_data (status, &n);
+  const guint8 *want = g_bytes_get_data (serial, &m);
+
+  return n == m + 1 && data[0] == EW_IMMOBILISER_PAIRED && memcmp (data + 1, want, m) == 0;
+}
+
+/* Reads what the pairing needs: the master's serial and the module's
+ * immobiliser status. Returns why the pairing cannot run (transfer full),
+ * or NULL. */
+static char *
+plan_pairing (EwReplacePlan *plan, EwConnection *connection, const EwScanResult *scan,
+              const EwScanModule *target, GCancellable *cancellable)
+{
+  const EwImmobiliser *immo = plan->module->immobiliser;
+  const EwModule *master = ew_family_find_module (plan->family, immo->master);
+  const EwIdentificationDid *serial = identification_of_role (master, EW_ID_ROLE_SERIAL_NUMBER);
+  const EwScanModule *sm = scan_module (scan, master);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GBytes) status = NULL;
+  const guint8 *data;
+  gsize n;
+
+  plan->immobiliser_master = master;
+  /* the vehicle data's routine and DID are made up for the simulator */
+  if (immo->provenance.provenance == EW_PROVENANCE_ILLUSTRATIVE && !plan->is_simulated)
+    return g_strdup_printf (_("The immobiliser data of the %s is illustrative: the pairing runs "
+                              "only on a simulated car"), plan->module->name);
+  if (sm == NULL || sm->state != EW_SCAN_MODULE_ANSWERED)
+    return g_strdup_printf (_("The immobiliser master %s (%s) does not answer, so the %s cannot be "
+                              "paired with it"), master->id, master->name, plan->module->name);
+  plan->master_serial = read_did (connection, master, serial->did, cancellable, &local_error);
+  if (plan->master_serial == NULL || g_bytes_get_size (plan->master_serial) == 0)
+    return g_strdup_printf (_("The serial number of the immobiliser master %s (DID 0x%04X) could "
+                              "not be read: %s"), master->id, serial->did,
+                            local_error != NULL ? local_error->message : _("empty record"));
+  data = g_bytes_get_data (plan->master_serial, &n);
+  plan->master_serial_text = bytes_text (data, n);
+
+  if (target == NULL || target->state != EW_SCAN_MODULE_ANSWERED)
+    {
+      plan->pairing_now = g_strdup (_("no immobiliser status: the module does not run its "
+                                      "application"));
+      return NULL;
+    }
+  status = read_did (connection, plan->module, immo->status_did, cancellable, &local_error);
+  if (status == NULL)
+    {
+      plan->pairing_now = g_strdup_printf (_("no immobiliser status (DID 0x%04X): %s"),
+                                           immo->status_did, local_error->message);
+      return NULL;
+    }
+  data = g_bytes_get_data (status, &n);
+  if (n >= 1 && data[0] == EW_IMMOBILISER_PAIRED)
+    {
+      g_autofree char *with = bytes_text (data + 1, n - 1);
+      gsize m = g_bytes_get_size (plan->master_serial);
+
+      plan->is_paired = n - 1 == m && memcmp (data + 1, g_bytes_get_data (plan->master_serial, NULL),
+                                              m) == 0;
+      plan->pairing_now = plan->is_paired
+                          ? g_strdup_printf (_("paired with %s"), with)
+                          : g_strdup_printf (_("paired with another immobiliser (%s)"), with);
+    }
+  else
+    plan->pairing_now = g_strdup (_("not paired"));
+  return NULL;
 }
 
 EwReplacePlan *
@@ -422,6 +579,7 @@ ew_replace_plan_new (EwConnection           *connection,
   const EwScanModule *target;
   EwFamily *family;
   gboolean has_transfer = FALSE;
+  g_autofree char *pairing_refusal = NULL;
 
   g_return_val_if_fail (EW_IS_CONNECTION (connection), NULL);
   g_return_val_if_fail (module_id != NULL, NULL);
@@ -546,6 +704,15 @@ ew_replace_plan_new (EwConnection           *connection,
                        read_store (connection, plan->module,
                                    g_ptr_array_index (plan->module->mileage, j), cancellable));
 
+  if (plan->module->immobiliser != NULL && template_has_kind (plan->job_template, PAIRING_KIND))
+    {
+      pairing_refusal = plan_pairing (plan, connection, scan, target, cancellable);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      plan->needs_confirmation = pairing_refusal == NULL && !plan->is_paired &&
+                                 !options->confirm_immobiliser;
+    }
+
   /* the steps: the template's, else the default */
   if (plan->job_template != NULL)
     for (guint i = 0; i < plan->job_template->operations->len; i++)
@@ -582,6 +749,7 @@ ew_replace_plan_new (EwConnection           *connection,
           if (r->is_read && r->km > plan->mileage_km && plan->mileage_km > 0)
             {
               /* TRANSLATORS: module name, store name, its km, the car's km */
+              plan->refusal_code = EW_REPLACE_ERROR_MILEAGE_HIGHER;
               plan->refusal =
                 g_strdup_printf (_("The %s shows %u km in %s, more than the car's %u km: a "
                                    "mileage cannot be lowered, so this module cannot be fitted "
@@ -591,9 +759,17 @@ ew_replace_plan_new (EwConnection           *connection,
             }
         }
       if (plan->refusal == NULL && plan->mileage_km == 0)
-        plan->refusal = g_strdup_printf (_("No credible mileage in the car's own stores: the "
-                                           "mileage of the %s cannot be set"),
-                                         plan->module->name);
+        {
+          plan->refusal_code = EW_REPLACE_ERROR_MILEAGE_HIGHER;
+          plan->refusal = g_strdup_printf (_("No credible mileage in the car's own stores: the "
+                                             "mileage of the %s cannot be set"),
+                                           plan->module->name);
+        }
+    }
+  if (plan->refusal == NULL && pairing_refusal != NULL)
+    {
+      plan->refusal_code = EW_REPLACE_ERROR_IMMOBILISER;
+      plan->refusal = g_steal_pointer (&pairing_refusal);
     }
   return g_steal_pointer (&plan);
 }
@@ -959,6 +1135,19 @@ run_verify (Run *r, GError **error)
                                 problems->len > 0 ? "; " : "", store->name, reading->km,
                                 plan->mileage_km);
     }
+  if (plan->master_serial != NULL && template_has_kind (plan->job_template, PAIRING_KIND))
+    {
+      const EwImmobiliser *immo = plan->module->immobiliser;
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GBytes) status = read_did (r->connection, plan->module, immo->status_did,
+                                           r->cancellable, &local_error);
+      g_autofree char *now = status != NULL ? pairing_text (status) : g_strdup (local_error->message);
+
+      if (status == NULL || !status_is_paired_with (status, plan->master_serial))
+        g_string_append_printf (problems, _("%simmobiliser %s, not paired with the %s (serial %s)"),
+                                problems->len > 0 ? "; " : "", now, plan->immobiliser_master->id,
+                                plan->master_serial_text);
+    }
   if (problems->len > 0)
     {
       g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_VERIFY,
@@ -984,6 +1173,149 @@ run_program (Run *r, gint64 *flash_job_id, GError **error)
   id = ew_flash_job_run (job, r->store, on_flash_progress, r, r->cancellable, error);
   *flash_job_id = ew_flash_job_get_job_id (job);
   return id != 0;
+}
+
+static gboolean
+unlock_level (Run *r, EwUdsClient *client, guint8 level_id, GError **error)
+{
+  EwFamily *family = r->plan->family;
+  const EwModule *module = r->plan->module;
+  const EwSecurityLevel *level = NULL;
+  const char *name;
+  g_autoptr(EwSeedKeyProvider) provider = NULL;
+
+  for (guint i = 0; i < module->security->len; i++)
+    if (((EwSecurityLevel *) g_ptr_array_index (module->security, i))->level == level_id)
+      level = g_ptr_array_index (module->security, i);
+  if (level == NULL)
+    {
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                   _("The vehicle data of the %s declares no security level 0x%02X"),
+                   module->name, level_id);
+      return FALSE;
+    }
+  name = level->algorithm;
+  for (guint i = 0; family->algorithms != NULL && i < family->algorithms->len; i++)
+    {
+      const EwSecurityAlgorithm *a = g_ptr_array_index (family->algorithms, i);
+
+      if (g_strcmp0 (a->id, level->algorithm) == 0 && a->plugin != NULL)
+        name = a->plugin;
+    }
+  /* the toy algorithm exists for the simulator only; it refuses real cars */
+  if (g_strcmp0 (name, "sim-xor-toy") == 0)
+    provider = ew_seedkey_provider_new_toy ();
+  else
+    provider = ew_seedkey_provider_load (name, NULL, error);
+  if (provider == NULL)
+    return FALSE;
+  return ew_uds_client_security_access (client, level, provider, NULL, NULL, r->plan->is_simulated,
+                                        r->cancellable, error);
+}
+
+/* The pairing routine in its session and at its level, then the status
+ * DID read back: paired, with the master's serial. */
+static gboolean
+run_pairing (Run *r, GError **error)
+{
+  EwReplacePlan *plan = r->plan;
+  const EwImmobiliser *immo = plan->module->immobiliser;
+  g_autoptr(EwChannel) channel = ew_connection_open_channel (r->connection, plan->module, error);
+  g_autoptr(EwUdsClient) client = NULL;
+  g_autoptr(GBytes) result = NULL;
+  g_autoptr(GBytes) status = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *now = NULL;
+
+  if (channel == NULL)
+    return FALSE;
+  client = ew_uds_client_new (channel, plan->module->name);
+  if (!ew_uds_client_diagnostic_session_control (client, immo->session, FALSE, r->cancellable,
+                                                  &local_error))
+    {
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                   _("The %s refused the session 0x%02X for the immobiliser pairing: %s"),
+                   plan->module->name, immo->session, local_error->message);
+      return FALSE;
+    }
+  report (r, PAIRING_KIND, 0.2, "security access");
+  if (immo->security_level != 0 && !unlock_level (r, client, immo->security_level, &local_error))
+    {
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                   _("Security access to the %s at level 0x%02X for the immobiliser pairing "
+                     "failed: %s"),
+                   plan->module->name, immo->security_level, local_error->message);
+      return FALSE;
+    }
+  report (r, PAIRING_KIND, 0.5, "routine");
+  result = ew_uds_client_routine_control (client, EW_UDS_ROUTINE_START, immo->pairing_rid,
+                                          g_bytes_get_data (plan->master_serial, NULL),
+                                          g_bytes_get_size (plan->master_serial),
+                                          r->cancellable, &local_error);
+  if (result == NULL)
+    {
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                   _("RoutineControl 0x%04X (immobiliser pairing) of the %s with the %s failed: %s"),
+                   immo->pairing_rid, plan->module->name, plan->immobiliser_master->name,
+                   local_error->message);
+      return FALSE;
+    }
+  if (g_bytes_get_size (result) >= 1 && ((const guint8 *) g_bytes_get_data (result, NULL))[0] != 0)
+    {
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                   _("RoutineControl 0x%04X (immobiliser pairing) of the %s ended with status "
+                     "0x%02X, not 0x00 (correct)"),
+                   immo->pairing_rid, plan->module->name,
+                   ((const guint8 *) g_bytes_get_data (result, NULL))[0]);
+      return FALSE;
+    }
+  report (r, PAIRING_KIND, 0.8, "read back");
+  status = ew_uds_client_read_did (client, immo->status_did, r->cancellable, &local_error);
+  if (status == NULL)
+    {
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                   _("The immobiliser status (DID 0x%04X) of the %s could not be read back: %s"),
+                   immo->status_did, plan->module->name, local_error->message);
+      return FALSE;
+    }
+  now = pairing_text (status);
+  if (!status_is_paired_with (status, plan->master_serial))
+    {
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                   _("After the pairing the %s reads %s in DID 0x%04X, not paired with the %s "
+                     "(serial %s)"),
+                   plan->module->name, now, immo->status_did, plan->immobiliser_master->id,
+                   plan->master_serial_text);
+      return FALSE;
+    }
+  /* leave the module as it runs on the road; a refusal changes nothing */
+  ew_uds_client_diagnostic_session_control (client, EW_UDS_SESSION_DEFAULT, FALSE, r->cancellable,
+                                            NULL);
+  return TRUE;
+}
+
+/* After a failed pairing: the coding job's backups written back. */
+static gboolean
+restore_coding (Run *r, EwReplaceJobs *ids, GError **error)
+{
+  if (ids->coding_job_id == 0)
+    {
+      journal (r, "rollback", "skipped", "no VIN or coding was written");
+      return TRUE;
+    }
+  /* not cancellable: a half-done job is finished or restored */
+  ids->restore_job_id = ew_coding_restore (r->connection, r->store, ids->coding_job_id, NULL, NULL,
+                                           NULL, error);
+  if (ids->restore_job_id == 0)
+    {
+      journal (r, "rollback", "failed", "restoring coding job %" G_GINT64_FORMAT ": %s",
+               ids->coding_job_id, (*error)->message);
+      return FALSE;
+    }
+  journal (r, "rollback", "rolled-back",
+           "coding job %" G_GINT64_FORMAT " (VIN and coding) restored by job %" G_GINT64_FORMAT,
+           ids->coding_job_id, ids->restore_job_id);
+  return TRUE;
 }
 
 static void
@@ -1016,6 +1348,7 @@ ew_replace_module (EwConnection           *connection,
   double total = 0;
   gboolean has_coded = FALSE;
   gboolean is_written = FALSE;
+  gboolean is_restored = FALSE;
 
   g_return_val_if_fail (store != NULL, 0);
   if (options == NULL)
@@ -1035,9 +1368,15 @@ ew_replace_module (EwConnection           *connection,
   r.user_data = user_data;
   r.cancellable = cancellable;
 
-  /* TRANSLATORS: the module's name, then its id */
-  summary = g_strdup_printf (_("Replace the %s (%s): software, VIN, mileage, coding"),
-                             plan->module->name, plan->module->id);
+  if (plan->immobiliser_master != NULL)
+    /* TRANSLATORS: the module's name, its id, then the immobiliser master's id */
+    summary = g_strdup_printf (_("Replace the %s (%s): software, VIN, coding, immobiliser pairing "
+                                 "with the %s"),
+                               plan->module->name, plan->module->id, plan->immobiliser_master->id);
+  else
+    /* TRANSLATORS: the module's name, then its id */
+    summary = g_strdup_printf (_("Replace the %s (%s): software, VIN, mileage, coding"),
+                               plan->module->name, plan->module->id);
   r.job_id = ew_job_store_begin_job (store, EW_JOB_KIND_PROGRAMMING, plan->car_vin, plan->family->id,
                                      ew_connection_get_uri (connection), summary, 0, error);
   if (r.job_id == 0)
@@ -1066,13 +1405,40 @@ ew_replace_module (EwConnection           *connection,
 
   if (plan->refusal != NULL)
     {
-      journal (&r, "mileage-transfer", "refused", "%s", plan->refusal);
+      journal (&r, plan->refusal_code == EW_REPLACE_ERROR_IMMOBILISER ? PAIRING_KIND
+                   : plan->refusal_code == EW_REPLACE_ERROR_MILEAGE_HIGHER ? "mileage-transfer"
+                   : "plan", "refused", "%s", plan->refusal);
       end_job (&r, EW_JOB_STATE_ROLLED_BACK, _("refused before any write"));
-      g_set_error_literal (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_MILEAGE_HIGHER, plan->refusal);
+      g_set_error_literal (error, EW_REPLACE_ERROR, plan->refusal_code, plan->refusal);
       if (jobs != NULL)
         *jobs = ids;
       return 0;
     }
+
+  /* pairing decides which keys start the car: never without a yes */
+  if (plan->needs_confirmation)
+    {
+      journal (&r, PAIRING_KIND, "refused",
+               "pairing the %s with the immobiliser master %s (serial %s) was not confirmed by the "
+               "technician; the module reads %s; nothing was written",
+               plan->module->id, plan->immobiliser_master->id, plan->master_serial_text,
+               plan->pairing_now != NULL ? plan->pairing_now : "?");
+      end_job (&r, EW_JOB_STATE_ROLLED_BACK, _("refused before any write"));
+      /* TRANSLATORS: module name, master id, master name, serial */
+      g_set_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_NOT_CONFIRMED,
+                   _("Pairing the %s with the immobiliser master %s (%s, serial %s) decides which "
+                     "keys start the car, so it must be confirmed explicitly before the job "
+                     "starts; nothing was written"),
+                   plan->module->name, plan->immobiliser_master->id,
+                   plan->immobiliser_master->name, plan->master_serial_text);
+      if (jobs != NULL)
+        *jobs = ids;
+      return 0;
+    }
+  if (plan->immobiliser_master != NULL && !plan->is_paired)
+    journal (&r, PAIRING_KIND, "confirmed",
+             "the technician confirmed pairing the %s with the immobiliser master %s (serial %s)",
+             plan->module->id, plan->immobiliser_master->id, plan->master_serial_text);
 
   for (guint i = 0; i < plan->steps->len; i++)
     total += step_weight (((EwReplaceStep *) g_ptr_array_index (plan->steps, i))->kind);
@@ -1131,6 +1497,59 @@ ew_replace_module (EwConnection           *connection,
           ok = run_coding (&r, &ids.coding_job_id, &step_error);
           is_written |= ids.coding_job_id != 0;
         }
+      else if (g_str_equal (s->kind, PAIRING_KIND))
+        {
+          if (s->is_skipped)
+            journal (&r, s->kind, "skipped", "%s", s->detail);
+          else
+            {
+              const EwImmobiliser *immo = plan->module->immobiliser;
+
+              journal (&r, s->kind, "started",
+                       "%s with the immobiliser master %s (%s), serial %s: RoutineControl 0x%04X "
+                       "in session 0x%02X at security level 0x%02X; status DID 0x%04X before: %s",
+                       plan->module->id, plan->immobiliser_master->id, plan->immobiliser_master->name,
+                       plan->master_serial_text, immo->pairing_rid, immo->session,
+                       immo->security_level, immo->status_did,
+                       plan->pairing_now != NULL ? plan->pairing_now : "?");
+              is_written = TRUE;
+              ok = run_pairing (&r, &step_error);
+              if (ok)
+                journal (&r, s->kind, "ok",
+                         "%s paired with the immobiliser master %s (%s), serial %s; status DID "
+                         "0x%04X reads it back",
+                         plan->module->id, plan->immobiliser_master->id,
+                         plan->immobiliser_master->name, plan->master_serial_text, immo->status_did);
+              else
+                {
+                  g_autoptr(GError) restore_error = NULL;
+                  g_autoptr(GBytes) status = read_did (connection, plan->module, immo->status_did,
+                                                       NULL, NULL);
+                  g_autofree char *now = status != NULL ? pairing_text (status)
+                                                        : g_strdup ("unreadable");
+                  GError *e;
+
+                  journal (&r, s->kind, "failed", "%s with %s (serial %s): %s; status DID 0x%04X "
+                           "now: %s", plan->module->id, plan->immobiliser_master->id,
+                           plan->master_serial_text, step_error->message, immo->status_did, now);
+                  is_restored = restore_coding (&r, &ids, &restore_error);
+                  e = is_restored && ids.coding_job_id == 0
+                      ? g_error_new (EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                                     _("%s; no VIN or coding had been written to the %s"),
+                                     step_error->message, plan->module->name)
+                      : is_restored
+                      ? g_error_new (EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                                     _("%s; the VIN and coding written to the %s were restored"),
+                                     step_error->message, plan->module->name)
+                      : g_error_new (EW_REPLACE_ERROR, EW_REPLACE_ERROR_IMMOBILISER,
+                                     _("%s; restoring the VIN and coding of the %s failed too: %s"),
+                                     step_error->message, plan->module->name,
+                                     restore_error->message);
+                  g_clear_error (&step_error);
+                  step_error = e;
+                }
+            }
+        }
       else if (g_str_equal (s->kind, "clear-dtc"))
         {
           ok = run_clear_dtc (&r, &step_error);
@@ -1150,7 +1569,7 @@ ew_replace_module (EwConnection           *connection,
 
           /* the coding transaction restored what it wrote (the software
            * a flash job loaded before it stays, journalled in its job) */
-          if (!is_written ||
+          if (!is_written || is_restored ||
               g_error_matches (step_error, EW_CODING_ERROR, EW_CODING_ERROR_ROLLED_BACK))
             state = EW_JOB_STATE_ROLLED_BACK;
           end_job (&r, state, step_error->message);

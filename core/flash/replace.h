@@ -1,9 +1,10 @@
-/* replace.h — fitting a used or new module to a car: an instrument cluster
- * or a body module from another car, programmed and linked to this one.
+/* replace.h — fitting a used or new module to a car: an instrument cluster,
+ * a body module or an engine control unit from another car, programmed and
+ * linked to this one.
  *
  * The steps follow the family's job template for the module (kind
- * used-cluster or body-module, <jobs> in the vehicle data) and, without
- * one, the default order:
+ * used-cluster, body-module or ecu-swap, <jobs> in the vehicle data) and,
+ * without one, the default order:
  *
  *   1. read-mileage: every mileage store of the car's other modules that
  *      hold the car's VIN; the highest credible value is the car's
@@ -22,6 +23,17 @@
  *   6. clear-dtc: the module's fault memory;
  *   7. verify: a new scan shows no finding for the module (VIN, software,
  *      bootloader) and its stores hold the car's mileage.
+ *
+ * An ecu-swap template adds immobiliser-pairing (class adaptation): the
+ * module's RoutineControl routine from its <immobiliser> data, started
+ * with the serial number of the family's immobiliser master (FEM, EIS,
+ * cluster ...) in the session and at the security level the data gives,
+ * then the module's immobiliser status DID read back: paired, with that
+ * serial. Pairing changes which keys start the car, so it runs only when
+ * the technician confirmed it (EwReplaceOptions.confirm_immobiliser);
+ * without that the job is refused before any write. A failed pairing
+ * restores the VIN and coding the job wrote (ew_coding_restore) and is
+ * journalled with what was to be paired to what.
  *
  * Steps 3 to 5 are one coding plan applied by ew_coding_apply (backup
  * before the first write, read-back, rollback across all of them). The
@@ -48,6 +60,8 @@ typedef enum {
   EW_REPLACE_ERROR_MILEAGE_HIGHER,    /* the module shows more than the car */
   EW_REPLACE_ERROR_NO_CONTAINER,      /* no container given and none shipped */
   EW_REPLACE_ERROR_VERIFY,            /* the module does not read back as planned */
+  EW_REPLACE_ERROR_NOT_CONFIRMED,     /* a step needs the technician's confirmation */
+  EW_REPLACE_ERROR_IMMOBILISER,       /* the pairing cannot run or failed */
 } EwReplaceError;
 
 GQuark ew_replace_error_quark (void);
@@ -56,6 +70,7 @@ typedef struct {
   gboolean           allow_downgrade;  /* passed to the flash engine */
   const char        *recovery_dir;     /* nullable: the shipped data/flash */
   const char *const *acknowledged;     /* community subjects the technician confirmed */
+  gboolean           confirm_immobiliser; /* the technician confirmed the immobiliser pairing */
 } EwReplaceOptions;
 
 /* One mileage store as read. */
@@ -93,7 +108,16 @@ typedef struct {
   guint32              mileage_km;      /* the car's mileage; 0: no credible store */
   char                *mileage_choice;  /* why that value */
   char                *refusal;         /* nullable: why the job cannot run */
+  EwReplaceError       refusal_code;    /* the error a refusal is reported with */
   GPtrArray           *steps;           /* EwReplaceStep */
+  /* immobiliser pairing (an immobiliser-pairing step on a module with
+   * <immobiliser> data); master NULL when the plan pairs nothing */
+  const EwModule      *immobiliser_master;
+  GBytes              *master_serial;   /* nullable: as the master's DID answered */
+  char                *master_serial_text; /* nullable: the same, for people */
+  char                *pairing_now;     /* nullable: the module's status, for people */
+  gboolean             is_paired;       /* already paired with this car's master */
+  gboolean             needs_confirmation; /* a pairing to run, not confirmed */
 } EwReplacePlan;
 
 /* Scans the car, reads every mileage store and the module's state, and
@@ -122,12 +146,18 @@ typedef struct {
   gint64 job_id;                       /* the replacement's own journal */
   gint64 flash_job_id;
   gint64 coding_job_id;
+  gint64 restore_job_id;               /* undid the coding job after a failed pairing */
 } EwReplaceJobs;
 
 /* Plans and runs the replacement. Returns the replacement's job id, or
  * 0 with error; jobs (nullable) receives every job id started, also on
  * failure. A refused plan starts the job, journals the refusal and ends
- * it ROLLED_BACK with EW_REPLACE_ERROR_MILEAGE_HIGHER, nothing written. */
+ * it ROLLED_BACK with plan->refusal_code (EW_REPLACE_ERROR_MILEAGE_HIGHER
+ * for a mileage), nothing written; so does an unconfirmed immobiliser
+ * pairing, with EW_REPLACE_ERROR_NOT_CONFIRMED. A failed pairing ends
+ * ROLLED_BACK (VIN and coding restored by a restore job, journalled; the
+ * software loaded stays, journalled in its flash job) or FAILED when the
+ * restore did not verify, with EW_REPLACE_ERROR_IMMOBILISER. */
 gint64 ew_replace_module (EwConnection           *connection,
                           EwJobStore             *store,
                           const char             *module_id,

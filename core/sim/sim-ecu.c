@@ -66,6 +66,7 @@ typedef enum {
   ROUTINE_CHECK_MEMORY,
   ROUTINE_CHECK_DEPENDENCIES,
   ROUTINE_CHECK_PRECONDITIONS,
+  ROUTINE_IMMOBILISER_PAIRING,
 } RoutineKind;
 
 typedef struct {
@@ -101,6 +102,7 @@ struct _EwSimEcu {
   GArray         *dtcs;         /* EwSimDtc */
   GBytes         *fingerprint;  /* nullable */
   EwSimFlash     *flash;        /* nullable: module without flash layout */
+  GBytes         *immobiliser_master; /* nullable: not paired; else the master's serial */
 
   /* volatile state */
   guint8          session;
@@ -179,6 +181,15 @@ setup_routines (EwSimEcu *ecu)
 
   ecu->routines = g_array_new (FALSE, TRUE, sizeof (Routine));
   g_array_set_clear_func (ecu->routines, routine_clear);
+  if (ecu->module->immobiliser != NULL)
+    {
+      Routine routine = { 0 };
+
+      routine.rid = ecu->module->immobiliser->pairing_rid;
+      routine.kind = ROUTINE_IMMOBILISER_PAIRING;
+      routine.result = g_byte_array_new ();
+      g_array_append_val (ecu->routines, routine);
+    }
   if (plan == NULL)
     return;
   for (guint i = 0; i < plan->routines->len; i++)
@@ -198,6 +209,40 @@ setup_routines (EwSimEcu *ecu)
       routine.result = g_byte_array_new ();
       g_array_append_val (ecu->routines, routine);
     }
+}
+
+static void append_ascii (GByteArray *out, const char *text, guint length_bytes);
+static void append_bcd   (GByteArray *out, const char *digits, guint length_bytes);
+
+/* The immobiliser master's serial number as its serial-number DID answers
+ * it in this car (the profile's): what a pairing must present. NULL when
+ * the module has no immobiliser or the master is not fitted. */
+static GBytes *
+immobiliser_master_serial (EwSimEcu *ecu)
+{
+  const EwModule *master;
+  const EwSimModuleProfile *mp;
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  if (ecu->module->immobiliser == NULL)
+    return NULL;
+  master = ew_family_find_module (ecu->family, ecu->module->immobiliser->master);
+  mp = master != NULL ? ew_sim_profile_get_module (ecu->profile, master->id) : NULL;
+  if (mp == NULL || !mp->is_present || mp->serial_number == NULL)
+    return NULL;
+  for (guint i = 0; i < master->identification->len; i++)
+    {
+      const EwIdentificationDid *id = g_ptr_array_index (master->identification, i);
+
+      if (id->role != EW_ID_ROLE_SERIAL_NUMBER)
+        continue;
+      if (id->encoding == EW_DID_ENCODING_BCD)
+        append_bcd (out, mp->serial_number, id->length_bytes);
+      else
+        append_ascii (out, mp->serial_number, id->length_bytes);
+      return g_bytes_new (out->data, out->len);
+    }
+  return NULL;
 }
 
 static void
@@ -240,6 +285,11 @@ load_from_profile (EwSimEcu *ecu)
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_hash_table_insert (ecu->mileage, key, value);
   g_array_append_vals (ecu->dtcs, mp->dtcs->data, mp->dtcs->len);
+  /* a unit that holds the car's VIN was paired at the factory; one from
+   * another car is not paired to this car's immobiliser */
+  g_clear_pointer (&ecu->immobiliser_master, g_bytes_unref);
+  if (g_strcmp0 (mp->vin, ew_sim_profile_get_vin (ecu->profile)) == 0)
+    ecu->immobiliser_master = immobiliser_master_serial (ecu);
 }
 
 static void
@@ -293,6 +343,7 @@ ew_sim_ecu_free (EwSimEcu *ecu)
   g_array_unref (ecu->routines);
   g_clear_pointer (&ecu->flash, ew_sim_flash_free);
   g_clear_pointer (&ecu->fingerprint, g_bytes_unref);
+  g_clear_pointer (&ecu->immobiliser_master, g_bytes_unref);
   g_rand_free (ecu->rand);
   g_hash_table_unref (ecu->failed_attempts);
   g_array_unref (ecu->dtcs);
@@ -513,6 +564,17 @@ append_did (EwSimEcu   *ecu,
     }
   if (ecu->is_in_bootloader)
     return FALSE;
+  if (ecu->module->immobiliser != NULL && ecu->module->immobiliser->status_did == did)
+    {
+      guint8 status = ecu->immobiliser_master != NULL ? EW_IMMOBILISER_PAIRED
+                                                      : EW_IMMOBILISER_NOT_PAIRED;
+
+      g_byte_array_append (out, &status, 1);
+      if (ecu->immobiliser_master != NULL)
+        g_byte_array_append (out, g_bytes_get_data (ecu->immobiliser_master, NULL),
+                             (guint) g_bytes_get_size (ecu->immobiliser_master));
+      return TRUE;
+    }
   coding = ew_module_find_coding_did (ecu->module, did);
   if (coding != NULL)
     {
@@ -1293,6 +1355,39 @@ handle_routine_control (Exchange     *x,
       }
       break;
 
+    case ROUTINE_IMMOBILISER_PAIRING:
+      {
+        const EwImmobiliser *immo = ecu->module->immobiliser;
+        g_autoptr(GBytes) master = immobiliser_master_serial (ecu);
+        gsize n = len - 4;
+
+        /* the application pairs, in the session and at the level the
+         * vehicle data gives, and only with this car's master */
+        if (ecu->is_in_bootloader || ecu->session != immo->session)
+          {
+            x->nrc = NRC_CONDITIONS_NOT_CORRECT;
+            return;
+          }
+        if (!is_unlocked_for (ecu, immo->security_level))
+          {
+            x->nrc = NRC_SECURITY_ACCESS_DENIED;
+            return;
+          }
+        if (master == NULL || n != g_bytes_get_size (master))
+          {
+            x->nrc = master == NULL ? NRC_CONDITIONS_NOT_CORRECT : NRC_INCORRECT_LENGTH;
+            return;
+          }
+        if (memcmp (req + 4, g_bytes_get_data (master, NULL), n) != 0)
+          {
+            x->nrc = NRC_REQUEST_OUT_OF_RANGE;
+            return;
+          }
+        g_clear_pointer (&ecu->immobiliser_master, g_bytes_unref);
+        ecu->immobiliser_master = g_steal_pointer (&master);
+      }
+      break;
+
     case ROUTINE_CHECK_DEPENDENCIES:
       if (ecu->is_in_bootloader)
         {
@@ -1786,6 +1881,12 @@ ew_sim_ecu_save_state (EwSimEcu *ecu,
       g_autofree char *hex = hex_string (ecu->fingerprint);
       g_key_file_set_string (key_file, group, "fingerprint", hex);
     }
+  if (ecu->module->immobiliser != NULL)
+    {
+      g_autofree char *hex = ecu->immobiliser_master != NULL
+                             ? hex_string (ecu->immobiliser_master) : g_strdup ("");
+      g_key_file_set_string (key_file, group, "immobiliser-paired-to", hex);
+    }
   if (ecu->flash != NULL)
     {
       /* a summary, not the image: enough to tell what was flashed */
@@ -1933,6 +2034,32 @@ ew_sim_ecu_load_state (EwSimEcu  *ecu,
                                 g_ascii_xdigit_value (value[2 * b + 1]));
           g_clear_pointer (&ecu->fingerprint, g_bytes_unref);
           ecu->fingerprint = g_bytes_new (data, n / 2);
+        }
+      else if (strcmp (key, "immobiliser-paired-to") == 0)
+        {
+          gsize n = strlen (value);
+          g_autofree guint8 *data = g_malloc0 (n / 2 + 1);
+
+          for (gsize b = 0; 2 * b + 1 < n; b++)
+            {
+              int hi = g_ascii_xdigit_value (value[2 * b]);
+              int lo = g_ascii_xdigit_value (value[2 * b + 1]);
+
+              if (hi < 0 || lo < 0)
+                {
+                  g_mutex_unlock (&ecu->mutex);
+                  return state_fail (error, group, key, "expected hex bytes");
+                }
+              data[b] = (guint8) (hi << 4 | lo);
+            }
+          if (n % 2 != 0)
+            {
+              g_mutex_unlock (&ecu->mutex);
+              return state_fail (error, group, key, "expected hex bytes");
+            }
+          g_clear_pointer (&ecu->immobiliser_master, g_bytes_unref);
+          if (n > 0)
+            ecu->immobiliser_master = g_bytes_new (data, n / 2);
         }
       /* flash-* keys are a summary for people; the image is not kept */
     }

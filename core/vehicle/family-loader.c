@@ -1692,6 +1692,58 @@ parse_retrofit (Builder *b, EwModule *module, xmlNodePtr node)
   return TRUE;
 }
 
+/* Parsed once every module is known: it names the immobiliser master. */
+static gboolean
+parse_immobiliser (Builder *b, EwModule *module, xmlNodePtr node)
+{
+  EwImmobiliser *immo = g_new0 (EwImmobiliser, 1);
+  const EwModule *master;
+  const char *master_id;
+  gboolean has_serial = FALSE;
+  gboolean has_level = FALSE;
+  guint64 rid, did, session, level;
+
+  module->immobiliser = immo;
+  if (!get_provenance (b, node, &immo->provenance) || !require_attr (b, node, "master", &master_id))
+    return FALSE;
+  if (attr (b, node, "pairing-rid") == NULL || attr (b, node, "status-did") == NULL)
+    return invalid (b, node, "attributes 'pairing-rid' and 'status-did' are required");
+  if (!get_hex (b, node, "pairing-rid", 0xFFFF, 0, &rid) ||
+      !get_hex (b, node, "status-did", 0xFFFF, 0, &did) ||
+      !get_hex (b, node, "session", 0x7F, 0x03, &session) ||
+      !get_hex (b, node, "security-level", 0x7F, 0, &level))
+    return FALSE;
+  master = ew_family_find_module (b->family, master_id);
+  if (master == NULL)
+    return key_violation (b, node, "immobiliser of module '%s' names master '%s', which the "
+                          "family does not have (keyref 'ImmobiliserMasterRef')",
+                          module->id, master_id);
+  if (master == module)
+    return invalid (b, node, "module '%s' cannot be its own immobiliser master", module->id);
+  for (guint i = 0; i < master->identification->len; i++)
+    if (((EwIdentificationDid *) g_ptr_array_index (master->identification, i))->role ==
+        EW_ID_ROLE_SERIAL_NUMBER)
+      has_serial = TRUE;
+  if (!has_serial)
+    return invalid (b, node, "immobiliser master '%s' has no identification DID of role "
+                    "'serial-number' to pair module '%s' with", master->id, module->id);
+  for (guint i = 0; i < module->security->len; i++)
+    if (((EwSecurityLevel *) g_ptr_array_index (module->security, i))->level == level)
+      has_level = TRUE;
+  if (level != 0 && !has_level)
+    return invalid (b, node, "immobiliser of module '%s' asks for security level 0x%02X, which "
+                    "its <security> does not declare", module->id, (guint) level);
+  if (ew_module_find_coding_did (module, (guint16) did) != NULL)
+    return invalid (b, node, "immobiliser status DID 0x%04X of module '%s' is also a coding DID",
+                    (guint) did, module->id);
+  immo->master = master->id;
+  immo->pairing_rid = (guint16) rid;
+  immo->status_did = (guint16) did;
+  immo->session = (guint8) session;
+  immo->security_level = (guint8) level;
+  return TRUE;
+}
+
 /* ---- features and jobs --------------------------------------------------- */
 
 static gboolean
@@ -1930,9 +1982,13 @@ build_family (Builder *b, xmlNodePtr root)
       FOR_EACH_ELEMENT (c, child)
         {
           xmlNodePtr retrofit = first_child (c, "retrofit");
+          xmlNodePtr immobiliser = first_child (c, "immobiliser");
 
           if (retrofit != NULL &&
               !parse_retrofit (b, g_ptr_array_index (family->modules, i), retrofit))
+            return FALSE;
+          if (immobiliser != NULL &&
+              !parse_immobiliser (b, g_ptr_array_index (family->modules, i), immobiliser))
             return FALSE;
           i++;
         }

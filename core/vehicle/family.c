@@ -133,6 +133,7 @@ ew_module_free (EwModule *module)
   g_clear_pointer (&module->flash, ew_flash_layout_free);
   g_clear_pointer (&module->programming, ew_programming_plan_free);
   g_clear_pointer (&module->retrofit, ew_retrofit_free);
+  g_clear_pointer (&module->immobiliser, g_free);
   g_free (module);
 }
 

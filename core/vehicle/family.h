@@ -275,6 +275,23 @@ typedef struct {
   EwProvenanceInfo provenance;
 } EwRetrofit;
 
+/* The module's side of the immobiliser (see <immobiliser> in
+ * vehicle-family.xsd): the module the family keeps as the immobiliser
+ * master, the RoutineControl routine that pairs this module with it (the
+ * master's serial number as its option record) and the DID reporting the
+ * pairing: EW_IMMOBILISER_* status byte, then the master's serial. */
+typedef struct {
+  char            *master;             /* EwModule id */
+  guint16          pairing_rid;
+  guint16          status_did;
+  guint8           session;            /* default 0x03 */
+  guint8           security_level;     /* 0 = none needed */
+  EwProvenanceInfo provenance;
+} EwImmobiliser;
+
+#define EW_IMMOBILISER_NOT_PAIRED 0x00
+#define EW_IMMOBILISER_PAIRED     0x01
+
 typedef struct {
   char               *id;
   char               *name;
@@ -291,6 +308,7 @@ typedef struct {
   EwProgrammingPlan  *programming;     /* nullable */
   EwProvenanceInfo    provenance;
   EwRetrofit         *retrofit;        /* nullable: no retrofit data */
+  EwImmobiliser      *immobiliser;     /* nullable: not paired to an immobiliser */
 } EwModule;
 
 typedef enum {
