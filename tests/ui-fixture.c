@@ -6,6 +6,7 @@
 #include "ui-fixture.h"
 #include "ew-features-page.h"
 #include "ew-jobs-page.h"
+#include "ew-programming-page.h"
 
 /* the folder ECU_WORKSHOP_JOB_STORE points into, set before any thread runs */
 static char *store_dir;
@@ -104,7 +105,12 @@ fixture_tear_down (UiFixture *fixture, gconstpointer data)
   EwJobsPage *jobs = EW_JOBS_PAGE (gtk_widget_get_template_child (GTK_WIDGET (fixture->window),
                                                                    EW_TYPE_WINDOW, "jobs_page"));
 
-  while ((ew_features_page_get_is_busy (features) || ew_jobs_page_get_is_busy (jobs))
+  EwProgrammingPage *programming = EW_PROGRAMMING_PAGE (gtk_widget_get_template_child (GTK_WIDGET (fixture->window),
+                                                                                    EW_TYPE_WINDOW,
+                                                                                    "programming_page"));
+
+  while ((ew_features_page_get_is_busy (features) || ew_jobs_page_get_is_busy (jobs) ||
+          ew_programming_page_get_is_busy (programming))
          && g_get_monotonic_time () < deadline)
     {
       g_main_context_iteration (NULL, FALSE);

@@ -3,11 +3,13 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ew-window.h"
 #include "ew-features-page.h"
 #include "ew-history-page.h"
 #include "ew-jobs-page.h"
+#include "ew-programming-page.h"
 #include "ew-vehicle-page.h"
 
 struct _EwWindow {
@@ -21,9 +23,12 @@ struct _EwWindow {
   EwVehiclePage        *vehicle_page;
   EwFeaturesPage       *features_page;
   EwJobsPage           *jobs_page;
+  EwProgrammingPage    *programming_page;
   EwHistoryPage        *history_page;
 
   EwCarLink            *car_link;
+  AdwMessageDialog     *close_dialog;  /* open, or NULL */
+  gboolean              is_close_confirmed;
 };
 
 G_DEFINE_FINAL_TYPE (EwWindow, ew_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -63,18 +68,100 @@ on_car_scanned (EwWindow *self, const char *link)
   ew_features_page_read (self->features_page);
   ew_jobs_page_set_link (self->jobs_page, link);
   ew_jobs_page_scan (self->jobs_page);
+  ew_programming_page_set_link (self->programming_page, link);
+  ew_programming_page_car_scanned (self->programming_page,
+                                   ew_vehicle_page_get_family (self->vehicle_page));
 }
 
 static void
 on_link_changed (EwWindow *self)
 {
   ew_features_page_set_link (self->features_page, ew_vehicle_page_get_link (self->vehicle_page));
+  ew_programming_page_set_link (self->programming_page, ew_vehicle_page_get_link (self->vehicle_page));
 }
 
 static void
 on_job_finished (EwWindow *self, gint64 job_id)
 {
   ew_history_page_refresh (self->history_page);
+}
+
+static void
+on_history_requested (EwWindow *self, gint64 job_id)
+{
+  adw_view_stack_set_visible_child_name (self->stack, "history");
+}
+
+/* While a module is written the title says how far it is, also in the
+ * task switcher. */
+static void
+on_progress_title_changed (EwWindow *self)
+{
+  const char *title = ew_programming_page_get_progress_title (self->programming_page);
+
+  gtk_window_set_title (GTK_WINDOW (self), title != NULL ? title : _("ECU Workshop"));
+  adw_view_switcher_title_set_title (self->switcher_title, title != NULL ? title : _("ECU Workshop"));
+}
+
+/* A scan finding's Program button: the page with the job it calls for. */
+static void
+program_finding_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  EwWindow *self = EW_WINDOW (widget);
+  const char *target = g_variant_get_string (parameter, NULL);
+  const char *colon = strchr (target, ':');
+  g_autofree char *kind = NULL;
+
+  if (colon == NULL)
+    return;
+  kind = g_strndup (target, colon - target);
+  adw_view_stack_set_visible_child_name (self->stack, "programming");
+  ew_programming_page_open_finding (self->programming_page,
+                                    g_str_equal (kind, "bootloader") ? EW_FINDING_BOOTLOADER
+                                                                     : EW_FINDING_VIN_MISMATCH,
+                                    colon + 1);
+}
+
+static void
+on_close_response (AdwMessageDialog *dialog, const char *response, EwWindow *self)
+{
+  self->close_dialog = NULL;
+  if (g_strcmp0 (response, "close") != 0)
+    return;
+  self->is_close_confirmed = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+/* A module being written keeps the window open unless the technician
+ * insists; the job then still ends in its worker, which holds the car,
+ * the job store and the application. */
+static gboolean
+on_close_request (EwWindow *self)
+{
+  const char *progress;
+  g_autofree char *body = NULL;
+
+  if (self->is_close_confirmed || !ew_programming_page_get_is_writing (self->programming_page))
+    return FALSE;
+  if (self->close_dialog != NULL)
+    return TRUE;
+  progress = ew_programming_page_get_progress_title (self->programming_page);
+  /* TRANSLATORS: %s is the progress, e.g. "42 % — Programming KOMBI" */
+  body = g_strdup_printf (_("%s.\n\nClosing the window does not stop the job: the module is written to the end, or restored, and the job is journalled, but you will not see how it ends until you open the History page. The application keeps running until then. Keep the window open and the car connected until the job is done."),
+                          progress != NULL ? progress : _("A module is being programmed"));
+  self->close_dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                                   _("Programming Is Running"), body));
+  adw_message_dialog_add_responses (self->close_dialog,
+                                    "keep", _("_Keep Open"),
+                                    "close", _("Close _Anyway"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (self->close_dialog, "keep", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_response_appearance (self->close_dialog, "close", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (self->close_dialog, "keep");
+  adw_message_dialog_set_close_response (self->close_dialog, "keep");
+  g_signal_connect (self->close_dialog, "response", G_CALLBACK (on_close_response), self);
+  gtk_window_present (GTK_WINDOW (self->close_dialog));
+  return TRUE;
 }
 
 /* Restores run on the connection to the car in the bay, one job at a time. */
@@ -124,6 +211,7 @@ ew_window_new (GtkApplication    *application,
   else
     g_warning ("The job store cannot be opened: %s", error->message);
   ew_features_page_set_data (self->features_page, db, self->car_link, shared);
+  ew_programming_page_set_data (self->programming_page, db, self->car_link, shared);
   ew_history_page_set_store (self->history_page, shared, error);
   if (store != NULL)
     show_unfinished_jobs (self, store);
@@ -178,6 +266,7 @@ ew_window_class_init (EwWindowClass *klass)
   g_type_ensure (EW_TYPE_FEATURES_PAGE);
   g_type_ensure (EW_TYPE_HISTORY_PAGE);
   g_type_ensure (EW_TYPE_JOBS_PAGE);
+  g_type_ensure (EW_TYPE_PROGRAMMING_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-window.ui");
@@ -190,11 +279,17 @@ ew_window_class_init (EwWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwWindow, features_page);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, history_page);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, jobs_page);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, programming_page);
   gtk_widget_class_bind_template_callback (widget_class, on_car_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_car_scanned);
   gtk_widget_class_bind_template_callback (widget_class, on_link_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_job_finished);
   gtk_widget_class_bind_template_callback (widget_class, on_restore_requested);
+  gtk_widget_class_bind_template_callback (widget_class, on_history_requested);
+  gtk_widget_class_bind_template_callback (widget_class, on_progress_title_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_close_request);
+  gtk_widget_class_install_action (widget_class, "window.program-finding", "s",
+                                   program_finding_activated);
 }
 
 static void
