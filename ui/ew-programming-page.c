@@ -222,7 +222,7 @@ choice_copy (const Choice *choice)
 }
 
 static void
-preflight_free (Preflight *pf)
+preflight_clear (Preflight *pf)
 {
   g_free (pf->module_id);
   g_free (pf->module_name);
@@ -236,7 +236,6 @@ preflight_free (Preflight *pf)
   g_clear_pointer (&pf->step_ids, g_ptr_array_unref);
   g_clear_pointer (&pf->step_descriptions, g_ptr_array_unref);
   g_clear_pointer (&pf->plan, ew_replace_plan_free);
-  g_free (pf);
 }
 
 static Preflight *
@@ -248,7 +247,7 @@ preflight_ref (Preflight *pf)
 static void
 preflight_unref (Preflight *pf)
 {
-  g_atomic_rc_box_release_full (pf, (GDestroyNotify) preflight_free);
+  g_atomic_rc_box_release_full (pf, (GDestroyNotify) preflight_clear);
 }
 
 static Preflight *
