@@ -95,10 +95,16 @@ ew_application_startup (GApplication *app)
   G_APPLICATION_CLASS (ew_application_parent_class)->startup (app);
   load_data (self);
   load_settings (self);
+  /* the link used last, once there is one; the default link before */
   if (self->link == NULL && self->settings != NULL)
     {
-      g_autofree char *link = g_settings_get_string (self->settings, "default-link");
+      g_autoptr(GVariant) last = g_settings_get_user_value (self->settings, "last-link");
+      g_autofree char *link = NULL;
 
+      if (last != NULL && *g_variant_get_string (last, NULL) != '\0')
+        link = g_variant_dup_string (last, NULL);
+      else
+        link = g_settings_get_string (self->settings, "default-link");
       if (*link != '\0')
         self->link = g_steal_pointer (&link);
     }

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "ew-vehicle-page.h"
+#include "ew-link-dialog.h"
 #include "ew-scan-finding-row.h"
 #include "ew-scan-module-row.h"
 #include "connect/connection.h"
@@ -697,8 +698,30 @@ show_findings (EwVehiclePage *self, EwScanResult *result)
     g_ptr_array_add (sorted, g_ptr_array_index (result->findings, i));
   g_ptr_array_sort (sorted, compare_findings);
   for (guint i = 0; i < sorted->len; i++)
-    gtk_list_box_append (self->finding_list,
-                         ew_scan_finding_row_new (g_ptr_array_index (sorted, i)));
+    {
+      const EwScanFinding *finding = g_ptr_array_index (sorted, i);
+      GtkWidget *row = ew_scan_finding_row_new (finding);
+
+      /* the findings that call for programming lead to the job (the
+       * window's Programming page) */
+      if (finding->module != NULL &&
+          (finding->kind == EW_FINDING_VIN_MISMATCH || finding->kind == EW_FINDING_BOOTLOADER))
+        {
+          GtkWidget *button = gtk_button_new_with_mnemonic (_("_Program…"));
+          g_autofree char *target = g_strdup_printf ("%s:%s", finding->kind == EW_FINDING_BOOTLOADER
+                                                              ? "bootloader" : "vin-mismatch",
+                                                     finding->module->id);
+
+          gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "window.program-finding");
+          gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_string (target));
+          gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          finding->title, -1);
+          gtk_widget_set_tooltip_text (button, _("Open the programming job for this module"));
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+        }
+      gtk_list_box_append (self->finding_list, row);
+    }
 }
 
 static void
@@ -840,6 +863,29 @@ cancel_scan_activated (GtkWidget  *widget,
 
   if (self->scan_job != NULL)
     g_cancellable_cancel (self->scan_job->cancellable);
+}
+
+static void
+on_link_chosen (EwLinkDialog *dialog, const char *uri, EwVehiclePage *self)
+{
+  ew_vehicle_page_set_link (self, uri);
+}
+
+/* "Change…": the technician picks the link in the Connect dialog. */
+static void
+choose_link_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  EwVehiclePage *self = EW_VEHICLE_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  EwLinkDialog *dialog;
+
+  if (self->db == NULL)
+    return;
+  dialog = ew_link_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->db, self->link);
+  g_signal_connect_object (dialog, "link-chosen", G_CALLBACK (on_link_chosen), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* Says in the garage's words what the link is. */
@@ -1080,6 +1126,7 @@ ew_vehicle_page_class_init (EwVehiclePageClass *klass)
 
   gtk_widget_class_install_action (widget_class, "vehicle.scan", NULL, scan_activated);
   gtk_widget_class_install_action (widget_class, "vehicle.cancel-scan", NULL, cancel_scan_activated);
+  gtk_widget_class_install_action (widget_class, "vehicle.choose-link", NULL, choose_link_activated);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class,
