@@ -2,9 +2,10 @@
  * ITEM…`: what the customer asks for, as a priced job plan. With --link
  * the car is scanned first and its findings add work of their own.
  *
- * Rates come from the app's settings when its schema is installed, else
- * from the schema's defaults (90.00 GBP an hour, 20 % VAT); the planner
- * itself never reads settings. */
+ * Rates and the fixed prices per kind of job come from the app's settings
+ * when its schema is installed, else from the schema's defaults (90.00 GBP
+ * an hour, 20 % VAT, no fixed prices); the planner itself never reads
+ * settings. */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -26,7 +27,6 @@ read_rates (EwPriceRates *rates, GError **error)
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = NULL;
   g_autoptr(GSettings) settings = NULL;
-  g_autofree char *currency = NULL;
 
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
@@ -38,9 +38,7 @@ read_rates (EwPriceRates *rates, GError **error)
       return TRUE;
     }
   settings = g_settings_new_full (schema, NULL, NULL);
-  currency = g_settings_get_string (settings, "currency");
-  return ew_price_rates_init (rates, g_settings_get_double (settings, "labour-rate"),
-                              g_settings_get_double (settings, "vat-percent"), currency, error);
+  return ew_price_rates_init_from_settings (rates, settings, error);
 }
 
 static EwFamily *
@@ -122,6 +120,8 @@ print_json (EcuwContext *ctx, const EwJobPlan *plan, EwFeatureCatalogue *catalog
       json_builder_set_member_name (b, "labour_minutes");
       json_builder_add_int_value (b, item->labour_minutes);
       add_money (b, "price_minor", item->price_minor);
+      json_builder_set_member_name (b, "fixed_price");
+      json_builder_add_boolean_value (b, item->is_fixed_price);
       json_builder_set_member_name (b, "operations");
       json_builder_begin_array (b);
       for (guint j = 0; j < item->operations->len; j++)
@@ -201,8 +201,9 @@ print_text (const EwJobPlan *plan, EwFeatureCatalogue *catalogue)
       g_autofree char *time = format_minutes (item->labour_minutes);
       g_autofree char *price = ew_money_format (rates, item->price_minor);
 
-      g_print ("\n%u. [%s] %s — %s, %s%s\n", i + 1, class_label (item->work_class), item->title,
-               time, price, item->is_from_scan ? _(" (found by the scan)") : "");
+      g_print ("\n%u. [%s] %s — %s, %s%s%s\n", i + 1, class_label (item->work_class), item->title,
+               time, price, item->is_fixed_price ? _(" (fixed price)") : "",
+               item->is_from_scan ? _(" (found by the scan)") : "");
       /* TRANSLATORS: the reason for the class of work, for the customer */
       g_print ("   %s %s\n", _("Why:"), item->reason);
       if (item->finding != NULL)

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "ew-application.h"
+#include "ew-preferences-window.h"
 #include "ew-window.h"
 #include "ew-vehicle-page.h"
 
@@ -110,6 +111,9 @@ ew_application_startup (GApplication *app)
     }
   if (self->link == NULL)
     self->link = g_strdup (EW_FALLBACK_LINK);
+  /* nowhere to keep preferences without the schema */
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "preferences")),
+                               self->settings != NULL);
 }
 
 /* A link that identified a car is remembered as the last one used. */
@@ -180,6 +184,19 @@ on_about (GSimpleAction *action, GVariant *param, gpointer user_data)
 }
 
 static void
+on_preferences (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  EwApplication *self = EW_APPLICATION (user_data);
+  GtkWidget *window;
+
+  /* disabled without settings; see startup */
+  g_return_if_fail (self->settings != NULL);
+  window = ew_preferences_window_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                      self->settings);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
 on_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   g_application_quit (G_APPLICATION (user_data));
@@ -187,6 +204,7 @@ on_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
 
 static const GActionEntry app_actions[] = {
   { "about", on_about },
+  { "preferences", on_preferences },
   { "quit", on_quit },
 };
 
@@ -220,6 +238,7 @@ static void
 ew_application_init (EwApplication *self)
 {
   static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
   static const GOptionEntry options[] = {
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Also load vehicle families from DIR"), N_("DIR") },
@@ -231,5 +250,6 @@ ew_application_init (EwApplication *self)
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
   g_application_add_main_option_entries (G_APPLICATION (self), options);
 }

@@ -318,6 +318,82 @@ test_long_plan (Fixture *f, gconstpointer data)
   g_ptr_array_unref (page_texts);
 }
 
+/* A quote long enough to break pages, with a fixed-price job first: every
+ * later page the work table runs on to starts with its column headings
+ * again; the fixed-price line says so, and the totals are exact. */
+static void
+test_headings_and_fixed_price (Fixture *f, gconstpointer data)
+{
+  EwFamily *family = ew_vehicle_database_find_family (db, "bmw-f30");
+  g_autoptr(EwJobRequest) request = ew_job_request_new ();
+  g_autoptr(EwJobPlan) plan = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *net = NULL, *vat = NULL, *gross = NULL;
+  EwPriceRates rates;
+  guint n_pages = 0, n_table_pages = 0;
+
+  g_assert_nonnull (family);
+  g_assert_true (ew_price_rates_init (&rates, 90.0, 20.0, "GBP", &error));
+  g_assert_true (ew_price_rates_set_template_price (&rates, "ecu-swap", 44444, &error));
+  g_assert_no_error (error);
+  ew_job_request_add_replacement (request, "dme", FALSE);
+  for (guint i = 0; i < family->features->len; i++)
+    {
+      const EwFeature *feature = g_ptr_array_index (family->features, i);
+
+      ew_job_request_add_feature (request, feature->id, feature->states->len > 0
+                                  ? ((EwFeatureState *) g_ptr_array_index (feature->states, feature->states->len - 1))->name
+                                  : "on");
+    }
+  plan = ew_job_plan_new (family, request, NULL, NULL, &rates, &error);
+  g_assert_no_error (error);
+  g_assert_true (((EwPlanItem *) g_ptr_array_index (plan->items, 0))->is_fixed_price);
+  g_assert_cmpint (((EwPlanItem *) g_ptr_array_index (plan->items, 0))->price_minor, ==, 44444);
+
+  path = write_sheet (f, plan, NULL, NULL, "headings.pdf", &n_pages);
+  g_assert_cmpuint (n_pages, >=, 2);
+  if (!have ("pdftotext"))
+    {
+      g_test_skip ("pdftotext (poppler-utils) not installed: the sheet's text is not checked");
+      return;
+    }
+  first = pdf_text (path, 1, 1);
+  assert_contains (first, "444.44 GBP fixed price");
+  net = ew_money_format (&plan->rates, plan->net_minor);
+  vat = ew_money_format (&plan->rates, plan->vat_minor);
+  gross = ew_money_format (&plan->rates, plan->gross_minor);
+  g_assert_cmpint (plan->vat_minor, ==, ew_money_divide_round (plan->net_minor * 20, 100));
+  g_assert_cmpint (plan->gross_minor, ==, plan->net_minor + plan->vat_minor);
+
+  for (guint p = 2; p <= n_pages; p++)
+    {
+      g_autofree char *text = pdf_text (path, p, p);
+      gboolean has_item = FALSE;
+
+      /* a page with lines of the table carries the headings */
+      for (guint i = 0; i < plan->items->len && !has_item; i++)
+        {
+          g_autofree char *title = squeeze (((EwPlanItem *) g_ptr_array_index (plan->items, i))->title);
+
+          has_item = strstr (text, title) != NULL;
+        }
+      if (!has_item)
+        continue;
+      n_table_pages++;
+      assert_contains (text, "Work Time Price");
+    }
+  g_assert_cmpuint (n_table_pages, >=, 1);
+  {
+    g_autofree char *all = pdf_text (path, 0, 0);
+
+    assert_contains (all, net);
+    assert_contains (all, vat);
+    assert_contains (all, gross);
+  }
+}
+
 static void
 test_logo (Fixture *f, gconstpointer data)
 {
@@ -535,6 +611,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/job-sheet/long/mercedes-w205", Fixture, "mercedes-w205", fixture_set_up, test_long_plan,
               fixture_tear_down);
+  g_test_add ("/job-sheet/headings-and-fixed-price", Fixture, NULL, fixture_set_up,
+              test_headings_and_fixed_price, fixture_tear_down);
   g_test_add ("/job-sheet/logo", Fixture, NULL, fixture_set_up, test_logo, fixture_tear_down);
   g_test_add ("/job-sheet/unwritable", Fixture, NULL, fixture_set_up, test_unwritable, fixture_tear_down);
   g_test_add ("/job-sheet/work-done", Fixture, NULL, fixture_set_up, test_work_done, fixture_tear_down);

@@ -4,6 +4,7 @@
  */
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coding/catalogue.h"
@@ -42,7 +43,11 @@ assert_totals (const EwJobPlan *plan)
         {
           const EwPlanOperation *op = g_ptr_array_index (item->operations, j);
 
-          g_assert_cmpint (op->price_minor, ==, ew_price_labour (&plan->rates, op->labour_minutes));
+          /* a fixed price is shared out; otherwise labour time at the rate */
+          if (item->is_fixed_price)
+            g_assert_cmpint (op->price_minor, >=, 0);
+          else
+            g_assert_cmpint (op->price_minor, ==, ew_price_labour (&plan->rates, op->labour_minutes));
           sum += op->price_minor;
           item_minutes += op->labour_minutes;
         }
@@ -96,6 +101,8 @@ item_at (const EwJobPlan *plan, guint i)
   g_assert_cmpuint (i, <, plan->items->len);
   return g_ptr_array_index (plan->items, i);
 }
+
+static const EwPlanItem *find_item_of_kind (const EwJobPlan *plan, EwPlanItemKind kind);
 
 static gboolean
 has_operation (const EwPlanItem *item, const char *kind, EwWorkClass work_class)
@@ -363,6 +370,115 @@ test_replacements (void)
       if (cases[i].kind == EW_PLAN_ITEM_ECU_SWAP)
         g_assert_nonnull (strstr (item->reason, "oding alone will not"));
     }
+}
+
+/* The garage's fixed prices per kind of job: a line of that kind costs
+ * exactly the fixed price, its operations share it out by labour time, a
+ * feature line and other kinds stay priced by labour time, and the totals
+ * and VAT are exact. */
+static void
+test_fixed_price (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwJobPlan) labour_plan = NULL;
+  g_autoptr(EwJobPlan) plan = NULL;
+  g_autoptr(GVariant) prices = NULL;
+  GVariantBuilder builder;
+  EwPriceRates rates;
+  const EwPlanItem *swap, *cluster, *coding, *by_labour;
+  gint64 shares = 0;
+
+  ew_price_rates_init_default (&rates);
+  g_assert_cmpint (ew_price_rates_get_template_price (&rates, EW_JOB_ECU_SWAP), ==, 0);
+  /* 333.33 net: 20 % VAT of the whole quote is rounded once */
+  g_assert_true (ew_price_rates_set_template_price (&rates, "ecu-swap", 33333, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ew_price_rates_get_template_price (&rates, EW_JOB_ECU_SWAP), ==, 33333);
+
+  /* bad kinds and prices change nothing */
+  g_assert_false (ew_price_rates_set_template_price (&rates, "oil-change", 100, &error));
+  g_assert_error (error, EW_PRICE_ERROR, EW_PRICE_ERROR_INVALID_TEMPLATE);
+  g_clear_error (&error);
+  g_assert_false (ew_price_rates_set_template_price (&rates, "ecu-swap", -1, &error));
+  g_assert_error (error, EW_PRICE_ERROR, EW_PRICE_ERROR_INVALID_RATE);
+  g_clear_error (&error);
+  g_assert_cmpint (ew_price_rates_get_template_price (&rates, EW_JOB_ECU_SWAP), ==, 33333);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sx}"));
+  g_variant_builder_add (&builder, "{sx}", "used-cluster", (gint64) 12000);
+  g_variant_builder_add (&builder, "{sx}", "no-such-kind", (gint64) 100);
+  prices = g_variant_ref_sink (g_variant_builder_end (&builder));
+  g_assert_false (ew_price_rates_set_template_prices (&rates, prices, &error));
+  g_assert_error (error, EW_PRICE_ERROR, EW_PRICE_ERROR_INVALID_TEMPLATE);
+  g_clear_error (&error);
+  g_assert_cmpint (ew_price_rates_get_template_price (&rates, EW_JOB_USED_CLUSTER), ==, 0);
+  g_assert_cmpint (ew_price_rates_get_template_price (&rates, EW_JOB_ECU_SWAP), ==, 33333);
+
+  labour_plan = plan_ok ("bmw-f30", ITEMS ("replace:dme", "replace:kombi:used", "cornering-lights=on"));
+  plan = plan_full ("bmw-f30", NULL, NULL, &rates, &error,
+                    ITEMS ("replace:dme", "replace:kombi:used", "cornering-lights=on"));
+  g_assert_no_error (error);
+  g_assert_cmpuint (plan->items->len, ==, 3);
+  swap = find_item_of_kind (plan, EW_PLAN_ITEM_ECU_SWAP);
+  cluster = find_item_of_kind (plan, EW_PLAN_ITEM_USED_CLUSTER);
+  coding = find_item_of_kind (plan, EW_PLAN_ITEM_FEATURE);
+  by_labour = find_item_of_kind (labour_plan, EW_PLAN_ITEM_ECU_SWAP);
+
+  g_assert_true (swap->is_fixed_price);
+  g_assert_cmpint (swap->price_minor, ==, 33333);
+  g_assert_cmpint (swap->work_class, ==, EW_WORK_CLASS_PROGRAMMING);
+  /* the time is still the work's: the customer's car is needed as long */
+  g_assert_cmpuint (swap->labour_minutes, ==, by_labour->labour_minutes);
+  g_assert_cmpint (by_labour->price_minor, !=, 33333);
+  g_assert_false (by_labour->is_fixed_price);
+  for (guint i = 0; i < swap->operations->len; i++)
+    {
+      const EwPlanOperation *op = g_ptr_array_index (swap->operations, i);
+
+      /* each share is the operation's part of the time, to a penny */
+      g_assert_cmpint (llabs (op->price_minor * swap->labour_minutes - 33333 * (gint64) op->labour_minutes),
+                       <=, swap->labour_minutes);
+      shares += op->price_minor;
+    }
+  g_assert_cmpint (shares, ==, 33333);
+
+  g_assert_false (cluster->is_fixed_price);
+  g_assert_cmpint (cluster->price_minor, ==, ew_price_labour (&rates, cluster->labour_minutes));
+  g_assert_false (coding->is_fixed_price);
+  g_assert_cmpint (coding->price_minor, ==, ew_price_labour (&rates, coding->labour_minutes));
+
+  g_assert_cmpint (plan->net_minor, ==, 33333 + cluster->price_minor + coding->price_minor);
+  /* 90 min cluster (135.00) + 15 min coding (22.50) + 333.33 = 490.83;
+   * VAT 98.166 → 98.17; total 589.00 */
+  g_assert_cmpint (plan->net_minor, ==, 49083);
+  g_assert_cmpint (plan->vat_minor, ==, 9817);
+  g_assert_cmpint (plan->gross_minor, ==, 58900);
+  g_assert_cmpuint (plan->labour_minutes, ==, labour_plan->labour_minutes);
+
+  /* a recovery is priced as a recovery, not as the template it borrows */
+  g_assert_true (ew_price_rates_set_template_price (&rates, "recovery", 5000, &error));
+  g_assert_true (ew_price_rates_set_template_price (&rates, "ecu-swap", 0, &error));
+  {
+    g_autoptr(EwJobPlan) recovery = plan_full ("bmw-f30", NULL, NULL, &rates, &error, ITEMS ("recover:fem"));
+
+    g_assert_no_error (error);
+    g_assert_true (item_at (recovery, 0)->is_fixed_price);
+    g_assert_cmpint (recovery->net_minor, ==, 5000);
+    g_assert_cmpint (recovery->gross_minor, ==, 6000);
+  }
+}
+
+static const EwPlanItem *
+find_item_of_kind (const EwJobPlan *plan, EwPlanItemKind kind)
+{
+  for (guint i = 0; i < plan->items->len; i++)
+    {
+      const EwPlanItem *item = g_ptr_array_index (plan->items, i);
+
+      if (item->kind == kind)
+        return item;
+    }
+  g_error ("no line of kind %s", ew_plan_item_kind_to_string (kind));
+  return NULL;
 }
 
 /* A used seat module: retrofit data but no template; the planner's own
@@ -790,13 +906,16 @@ on_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs ecuw with argv, bounded by 60 s; its exit status, stdout and stderr. */
+/* Runs ecuw with argv, bounded by 60 s, with environment variables
+ * setenv (NAME, VALUE, …, NULL; nullable) set on top of the test's; its
+ * exit status, stdout and stderr. */
 static int
-run_ecuw (const char *const *args, char **out, char **err)
+run_ecuw_env (const char *const *args, const char *const *setenv, char **out, char **err)
 {
   g_autofree char *ecuw = g_test_build_filename (G_TEST_BUILT, "..", "app", "ecuw", NULL);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainContext) context = g_main_context_new ();
   Run run = { 0 };
@@ -808,8 +927,10 @@ run_ecuw (const char *const *args, char **out, char **err)
   g_ptr_array_add (argv, NULL);
 
   g_main_context_push_thread_default (context);
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  for (guint i = 0; setenv != NULL && setenv[i] != NULL && setenv[i + 1] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, setenv[i], setenv[i + 1], TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   run.loop = g_main_loop_new (context, FALSE);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated, &run);
@@ -833,6 +954,73 @@ run_ecuw (const char *const *args, char **out, char **err)
   *out = run.out;
   *err = run.err;
   return g_subprocess_get_exit_status (process);
+}
+
+static int
+run_ecuw (const char *const *args, char **out, char **err)
+{
+  return run_ecuw_env (args, NULL, out, err);
+}
+
+/* ecuw quote reads the fixed prices from the app's settings (here a key
+ * file, as a garage's would be) and says which lines have one. */
+static void
+test_cli_fixed_price (void)
+{
+  g_autofree char *schema_dir = g_test_build_filename (G_TEST_BUILT, "..", "data", NULL);
+  g_autofree char *compiled = g_build_filename (schema_dir, "gschemas.compiled", NULL);
+  g_autofree char *config = NULL;
+  g_autofree char *settings_dir = NULL;
+  g_autofree char *keyfile = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root, *swap, *coding;
+  JsonArray *items;
+  int status;
+
+  if (!g_file_test (compiled, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the settings schema is not compiled in the build folder");
+      return;
+    }
+  config = g_dir_make_tmp ("ew-planner-config-XXXXXX", &error);
+  g_assert_no_error (error);
+  settings_dir = g_build_filename (config, "glib-2.0", "settings", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (settings_dir, 0700), ==, 0);
+  keyfile = g_build_filename (settings_dir, "keyfile", NULL);
+  g_file_set_contents (keyfile,
+                       "[io/github/ecuworkshop/EcuWorkshop]\n"
+                       "labour-rate=80.0\n"
+                       "template-prices={'ecu-swap': int64 29999}\n", -1, &error);
+  g_assert_no_error (error);
+
+  status = run_ecuw_env ((const char *const[]) { "quote", "--json", "--family", "bmw-f30", "replace:dme",
+                                                 "cornering-lights=on", NULL },
+                         (const char *const[]) { "GSETTINGS_SCHEMA_DIR", schema_dir, "GSETTINGS_BACKEND", "keyfile",
+                                                 "XDG_CONFIG_HOME", config, NULL },
+                         &out, &err);
+  ew_test_remove_tree (config);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_cmpint (status, ==, 0);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (root, "labour_rate_minor"), ==, 8000);
+  items = json_object_get_array_member (root, "items");
+  g_assert_cmpuint (json_array_get_length (items), ==, 2);
+  swap = json_array_get_object_element (items, 0);
+  coding = json_array_get_object_element (items, 1);
+  g_assert_cmpstr (json_object_get_string_member (swap, "kind"), ==, "ecu-swap");
+  g_assert_true (json_object_get_boolean_member (swap, "fixed_price"));
+  g_assert_cmpint (json_object_get_int_member (swap, "price_minor"), ==, 29999);
+  g_assert_false (json_object_get_boolean_member (coding, "fixed_price"));
+  /* 15 min at 80.00 */
+  g_assert_cmpint (json_object_get_int_member (coding, "price_minor"), ==, 2000);
+  /* 319.99 + 20 % = 383.988 → 383.99 */
+  g_assert_cmpint (json_object_get_int_member (root, "net_minor"), ==, 31999);
+  g_assert_cmpint (json_object_get_int_member (root, "vat_minor"), ==, 6400);
+  g_assert_cmpint (json_object_get_int_member (root, "gross_minor"), ==, 38399);
 }
 
 static void
@@ -921,6 +1109,7 @@ main (int argc, char **argv)
   g_test_add_func ("/planner/feature/adaptation", test_feature_adaptation);
   g_test_add_func ("/planner/feature/programming", test_feature_programming);
   g_test_add_func ("/planner/replacements", test_replacements);
+  g_test_add_func ("/planner/fixed-price", test_fixed_price);
   g_test_add_func ("/planner/retrofit-without-template", test_retrofit_without_template);
   g_test_add_func ("/planner/recovery", test_recovery);
   g_test_add_func ("/planner/order", test_order);
@@ -933,6 +1122,7 @@ main (int argc, char **argv)
   g_test_add_func ("/planner/scan/software-behind", test_scan_software_behind);
   g_test_add_func ("/planner/scan/healthy", test_scan_healthy);
   g_test_add_func ("/planner/cli", test_cli);
+  g_test_add_func ("/planner/cli/fixed-price", test_cli_fixed_price);
 
   status = g_test_run ();
   ew_vehicle_database_free (db);

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "ew-jobs-page.h"
+#include "ew-customer-view.h"
 #include "ew-quote-line-row.h"
 #include "ew-feature-row.h"
 #include "coding/catalogue.h"
@@ -36,8 +37,12 @@ struct _EwJobsPage {
   AdwActionRow       *vat_row;
   GtkLabel           *vat_label;
   GtkLabel           *total_label;
+  EwCustomerView     *customer_view;
+  GtkToggleButton    *customer_view_button;
 
   EwVehicleDatabase  *db;              /* borrowed */
+  GSettings          *settings;        /* nullable: the schema is not installed */
+  gboolean            is_customer_view;
   EwCarLink          *car_link;
   char               *link;
   GCancellable       *cancellable;     /* of the read running, or NULL */
@@ -63,35 +68,37 @@ enum {
   PROP_0,
   PROP_LINK,
   PROP_IS_BUSY,
+  PROP_CUSTOMER_VIEW,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
-/* The garage's rates from its settings when the schema is installed; a
- * program run from the build tree prices at the schema's defaults. */
-static void
-load_rates (EwPriceRates *rates)
+/* The app's settings when the schema is installed; a program run from
+ * the build tree without it prices at the schema's defaults. */
+static GSettings *
+open_settings (void)
 {
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = NULL;
-  g_autoptr(GSettings) settings = NULL;
-  g_autofree char *currency = NULL;
-  g_autoptr(GError) error = NULL;
 
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, SETTINGS_SCHEMA_ID, TRUE);
-  if (schema == NULL)
+  return schema != NULL ? g_settings_new_full (schema, NULL, NULL) : NULL;
+}
+
+/* The garage's rates and fixed prices from its settings. */
+static void
+load_rates (GSettings *settings, EwPriceRates *rates)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (settings == NULL)
     {
       ew_price_rates_init_default (rates);
       return;
     }
-  settings = g_settings_new (SETTINGS_SCHEMA_ID);
-  currency = g_settings_get_string (settings, "currency");
-  if (!ew_price_rates_init (rates,
-                            g_settings_get_double (settings, "labour-rate"),
-                            g_settings_get_double (settings, "vat-percent"),
-                            currency, &error))
+  if (!ew_price_rates_init_from_settings (rates, settings, &error))
     {
       g_warning ("The labour rate, VAT or currency in the settings is not valid, "
                  "the defaults are used: %s", error->message);
@@ -164,6 +171,13 @@ static void update_quote (EwJobsPage *self);
 static void fill_add_controls (EwJobsPage *self);
 static void update_actions (EwJobsPage *self);
 
+/* The quote, or the customer's view of it while that is on. */
+static void
+show_result_page (EwJobsPage *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, self->is_customer_view ? "customer" : "quote");
+}
+
 static void
 on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -204,7 +218,7 @@ on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   fill_add_controls (self);
   update_quote (self);
-  gtk_stack_set_visible_child_name (self->main_stack, "quote");
+  show_result_page (self);
   update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_BUSY]);
 }
@@ -521,6 +535,17 @@ show_plan (EwJobsPage *self)
   gtk_label_set_label (self->total_label, gross);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->vat_row), vat_title);
   adw_action_row_set_subtitle (self->labour_row, rate_text);
+
+  {
+    g_autofree char *vehicle = NULL;
+
+    if (self->family != NULL)
+      vehicle = self->scan != NULL && self->scan->vin != NULL
+        /* TRANSLATORS: the customer view's car: make and model, then the VIN */
+        ? g_strdup_printf (_("%s %s · VIN %s"), self->family->make, self->family->model, self->scan->vin)
+        : g_strdup_printf ("%s %s", self->family->make, self->family->model);
+    ew_customer_view_set_plan (self->customer_view, self->plan, vehicle);
+  }
 }
 
 /* Plans the request again; an entry the planner rejects was just added
@@ -705,12 +730,44 @@ settings_string (GSettings *settings, const char *key)
   return value;
 }
 
+/* The logo as an image surface, from any format GTK reads (PNG, JPEG,
+ * SVG where its loader is installed); NULL when it cannot be read, and the
+ * sheet has none. */
+static cairo_surface_t *
+load_logo (const char *path)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *surface;
+
+  if (path == NULL)
+    return NULL;
+  texture = gdk_texture_new_from_filename (path, &error);
+  if (texture == NULL)
+    {
+      g_debug ("Logo %s not used: %s", path, error->message);
+      return NULL;
+    }
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, gdk_texture_get_width (texture),
+                                        gdk_texture_get_height (texture));
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (surface);
+      return NULL;
+    }
+  /* GDK's default download format is Cairo's ARGB32 */
+  gdk_texture_download (texture, cairo_image_surface_get_data (surface),
+                        cairo_image_surface_get_stride (surface));
+  cairo_surface_mark_dirty (surface);
+  return surface;
+}
+
 static EwJobSheet *
 make_sheet (EwJobsPage *self, GError **error)
 {
-  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
-  g_autoptr(GSettingsSchema) schema = NULL;
-  g_autoptr(GSettings) settings = NULL;
+  GSettings *settings = self->settings;
+  EwJobSheet *sheet;
+  cairo_surface_t *logo_surface = NULL;
   g_autofree char *name = NULL;
   g_autofree char *address = NULL;
   g_autofree char *logo = NULL;
@@ -722,18 +779,17 @@ make_sheet (EwJobsPage *self, GError **error)
                    _("There is no quote yet: scan the car first"));
       return NULL;
     }
-  if (source != NULL)
-    schema = g_settings_schema_source_lookup (source, SETTINGS_SCHEMA_ID, TRUE);
-  if (schema != NULL)
-    settings = g_settings_new (SETTINGS_SCHEMA_ID);
   name = settings_string (settings, "garage-name");
   address = settings_string (settings, "garage-address");
   logo = settings_string (settings, "garage-logo");
   info.garage_name = name;
   info.garage_address = address;
-  info.garage_logo_path = logo;
+  logo_surface = load_logo (logo);
+  info.garage_logo = logo_surface;
   info.vin = self->scan != NULL ? self->scan->vin : NULL;
-  return ew_job_sheet_new (self->plan, &info, NULL, error);
+  sheet = ew_job_sheet_new (self->plan, &info, NULL, error);
+  g_clear_pointer (&logo_surface, cairo_surface_destroy);
+  return sheet;
 }
 
 gboolean
@@ -874,6 +930,51 @@ update_actions (EwJobsPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.remove-line", has_car);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.save-pdf", has_car);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.print", has_car);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "jobs.customer-view", has_car || self->is_customer_view);
+}
+
+/* Prices follow the garage's settings at once; the garage's name, address
+ * and logo are read when a sheet is made. */
+static void
+on_settings_changed (GSettings *settings, const char *key, EwJobsPage *self)
+{
+  static const char *const price_keys[] = { "labour-rate", "vat-percent", "currency", "template-prices", NULL };
+
+  if (!g_strv_contains (price_keys, key))
+    return;
+  load_rates (settings, &self->rates);
+  if (self->plan != NULL)
+    update_quote (self);
+}
+
+void
+ew_jobs_page_set_customer_view (EwJobsPage *self, gboolean is_customer_view)
+{
+  g_return_if_fail (EW_IS_JOBS_PAGE (self));
+
+  is_customer_view = !!is_customer_view;
+  if (self->is_customer_view == is_customer_view)
+    return;
+  self->is_customer_view = is_customer_view;
+  /* only a quote has a customer's view; loading and errors stay shown */
+  if (self->plan != NULL && self->cancellable == NULL)
+    show_result_page (self);
+  update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CUSTOMER_VIEW]);
+}
+
+gboolean
+ew_jobs_page_get_customer_view (EwJobsPage *self)
+{
+  g_return_val_if_fail (EW_IS_JOBS_PAGE (self), FALSE);
+  return self->is_customer_view;
+}
+
+GtkWidget *
+ew_jobs_page_get_customer_view_widget (EwJobsPage *self)
+{
+  g_return_val_if_fail (EW_IS_JOBS_PAGE (self), NULL);
+  return GTK_WIDGET (self->customer_view);
 }
 
 /* Public API */
@@ -945,6 +1046,9 @@ ew_jobs_page_dispose (GObject *object)
   if (self->pdf_chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->pdf_chooser));
   g_clear_object (&self->pdf_chooser);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), EW_TYPE_JOBS_PAGE);
   G_OBJECT_CLASS (ew_jobs_page_parent_class)->dispose (object);
 }
@@ -982,6 +1086,9 @@ ew_jobs_page_get_property (GObject *object, guint prop_id, GValue *value, GParam
     case PROP_IS_BUSY:
       g_value_set_boolean (value, ew_jobs_page_get_is_busy (self));
       break;
+    case PROP_CUSTOMER_VIEW:
+      g_value_set_boolean (value, self->is_customer_view);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -996,6 +1103,9 @@ ew_jobs_page_set_property (GObject *object, guint prop_id, const GValue *value, 
     {
     case PROP_LINK:
       ew_jobs_page_set_link (self, g_value_get_string (value));
+      break;
+    case PROP_CUSTOMER_VIEW:
+      ew_jobs_page_set_customer_view (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1019,9 +1129,14 @@ ew_jobs_page_class_init (EwJobsPageClass *klass)
   properties[PROP_IS_BUSY] =
     g_param_spec_boolean ("is-busy", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* the quote large and plain, for the customer ("jobs.customer-view") */
+  properties[PROP_CUSTOMER_VIEW] =
+    g_param_spec_boolean ("customer-view", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (EW_TYPE_QUOTE_LINE_ROW);
+  g_type_ensure (EW_TYPE_CUSTOMER_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-jobs-page.ui");
@@ -1044,6 +1159,8 @@ ew_jobs_page_class_init (EwJobsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwJobsPage, vat_row);
   gtk_widget_class_bind_template_child (widget_class, EwJobsPage, vat_label);
   gtk_widget_class_bind_template_child (widget_class, EwJobsPage, total_label);
+  gtk_widget_class_bind_template_child (widget_class, EwJobsPage, customer_view);
+  gtk_widget_class_bind_template_child (widget_class, EwJobsPage, customer_view_button);
   gtk_widget_class_bind_template_callback (widget_class, on_feature_selected);
 
   gtk_widget_class_install_action (widget_class, "jobs.scan", NULL, scan_action);
@@ -1053,6 +1170,7 @@ ew_jobs_page_class_init (EwJobsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "jobs.remove-line", "i", remove_line_action);
   gtk_widget_class_install_action (widget_class, "jobs.save-pdf", NULL, save_pdf_action);
   gtk_widget_class_install_action (widget_class, "jobs.print", NULL, print_action);
+  gtk_widget_class_install_property_action (widget_class, "jobs.customer-view", "customer-view");
 }
 
 static void
@@ -1064,7 +1182,10 @@ ew_jobs_page_init (EwJobsPage *self)
   self->recover_modules = g_ptr_array_new ();
   self->lines = g_ptr_array_new ();
   self->refused_rows = g_ptr_array_new ();
-  load_rates (&self->rates);
+  self->settings = open_settings ();
+  load_rates (self->settings, &self->rates);
+  if (self->settings != NULL)
+    g_signal_connect (self->settings, "changed", G_CALLBACK (on_settings_changed), self);
   gtk_widget_init_template (GTK_WIDGET (self));
   update_actions (self);
 }

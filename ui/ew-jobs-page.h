@@ -7,7 +7,7 @@
  * module replaced, a module dead after a failed update — and the quote
  * lists every line with its class (coding, programming, adaptation), the
  * reason in plain words, time and price, what cannot be done and why, and
- * the totals with VAT.
+ * the totals with VAT. Prices follow the garage's settings as they change.
  */
 #pragma once
 
@@ -53,5 +53,12 @@ gboolean          ew_jobs_page_save_pdf      (EwJobsPage  *self,
 guint             ew_jobs_page_get_n_lines   (EwJobsPage *self);
 GtkWidget        *ew_jobs_page_get_line      (EwJobsPage *self,
                                               guint       index);
+/* The customer view: the quote large and plain, for the customer (the
+ * "jobs.customer-view" action toggles it). */
+void              ew_jobs_page_set_customer_view        (EwJobsPage *self,
+                                                         gboolean    is_customer_view);
+gboolean          ew_jobs_page_get_customer_view        (EwJobsPage *self);
+/* The EwCustomerView. transfer none */
+GtkWidget        *ew_jobs_page_get_customer_view_widget (EwJobsPage *self);
 
 G_END_DECLS

@@ -19,6 +19,7 @@ struct _EwQuoteLineRow {
   gint64          price_minor;
   guint           n_operations;
   gboolean        is_from_scan;
+  gboolean        is_fixed_price;
 };
 
 G_DEFINE_FINAL_TYPE (EwQuoteLineRow, ew_quote_line_row, ADW_TYPE_EXPANDER_ROW)
@@ -91,8 +92,17 @@ ew_quote_line_row_new (const EwPlanItem   *item,
   self->price_minor = item->price_minor;
   self->n_operations = item->operations->len;
   self->is_from_scan = item->is_from_scan;
+  self->is_fixed_price = item->is_fixed_price;
 
   time = ew_format_labour_minutes (item->labour_minutes);
+  if (item->is_fixed_price)
+    {
+      /* TRANSLATORS: a line's labour time, then that the garage's fixed price applies */
+      char *with_price = g_strdup_printf (_("%s · fixed price"), time);
+
+      g_free (time);
+      time = with_price;
+    }
   money = ew_money_format (rates, item->price_minor);
   if (item->is_from_scan && item->finding != NULL)
     /* TRANSLATORS: why the line is there, the finding, then the labour time */
@@ -157,6 +167,13 @@ ew_quote_line_row_get_is_from_scan (EwQuoteLineRow *self)
 {
   g_return_val_if_fail (EW_IS_QUOTE_LINE_ROW (self), FALSE);
   return self->is_from_scan;
+}
+
+gboolean
+ew_quote_line_row_get_is_fixed_price (EwQuoteLineRow *self)
+{
+  g_return_val_if_fail (EW_IS_QUOTE_LINE_ROW (self), FALSE);
+  return self->is_fixed_price;
 }
 
 const char *

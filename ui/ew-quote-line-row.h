@@ -24,6 +24,8 @@ EwWorkClass    ew_quote_line_row_get_work_class  (EwQuoteLineRow *self);
 gint64         ew_quote_line_row_get_price_minor (EwQuoteLineRow *self);
 guint          ew_quote_line_row_get_n_operations (EwQuoteLineRow *self);
 gboolean       ew_quote_line_row_get_is_from_scan (EwQuoteLineRow *self);
+/* Whether the garage's fixed price for the line's kind of job applies. */
+gboolean       ew_quote_line_row_get_is_fixed_price (EwQuoteLineRow *self);
 /* The text on the class badge: "Coding", "Programming", "Adaptation". */
 const char    *ew_quote_line_row_get_badge_text  (EwQuoteLineRow *self);
 

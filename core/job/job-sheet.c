@@ -64,6 +64,8 @@ typedef struct {
   double    space_before;
   gboolean  rule_above;
   gboolean  keep_with_next;     /* a heading stays with what follows it */
+  gboolean  is_table_row;       /* a line of the work table: a page that
+                                 * starts with one repeats the headings */
 } Block;
 
 struct _EwJobSheet {
@@ -77,6 +79,8 @@ struct _EwJobSheet {
   char            *vehicle;     /* one line for the later pages' header */
   GPtrArray       *header;      /* Block: page 1 only, beside the logo */
   GPtrArray       *blocks;      /* Block */
+  Block           *table_header; /* the work table's column headings, for
+                                  * the pages the table runs on to */
   GArray          *page_starts; /* guint: first block of each page */
   double           header_height;
 };
@@ -304,6 +308,7 @@ add_item (EwJobSheet *sheet, const EwPriceRates *rates, const EwPlanItem *item, 
   Cell *pill;
 
   block->rule_above = TRUE;
+  block->is_table_row = TRUE;
   block_add (block, g_strdup_printf ("%u", number), FONT_BODY, 0, 0, COL_NO_W, PANGO_ALIGN_LEFT,
              COLOR_TEXT);
   pill = block_add (block, g_markup_printf_escaped ("<b>%s</b>", class_label (item->work_class)),
@@ -330,8 +335,14 @@ add_item (EwJobSheet *sheet, const EwPriceRates *rates, const EwPlanItem *item, 
              PANGO_ALIGN_LEFT, COLOR_TEXT);
   block_add (block, g_markup_escape_text (time, -1), FONT_BODY, COL_TIME_X, 0, COL_TIME_W,
              PANGO_ALIGN_RIGHT, COLOR_TEXT);
-  block_add (block, g_markup_escape_text (price, -1), FONT_BODY, COL_PRICE_X, 0, COL_PRICE_W,
-             PANGO_ALIGN_RIGHT, COLOR_TEXT);
+  if (item->is_fixed_price)
+    block_add (block, g_markup_printf_escaped ("%s\n<span font=\"" FONT_SMALL "\" foreground=\"#5e5e5e\">%s</span>",
+                                               /* TRANSLATORS: under a line's price on the job sheet */
+                                               price, _("fixed price")),
+               FONT_BODY, COL_PRICE_X, 0, COL_PRICE_W, PANGO_ALIGN_RIGHT, COLOR_TEXT);
+  else
+    block_add (block, g_markup_escape_text (price, -1), FONT_BODY, COL_PRICE_X, 0, COL_PRICE_W,
+               PANGO_ALIGN_RIGHT, COLOR_TEXT);
   block_measure (sheet->pango, block);
 
   /* the steps of a job of several operations, under its title */
@@ -359,6 +370,18 @@ add_item (EwJobSheet *sheet, const EwPriceRates *rates, const EwPlanItem *item, 
           y = cell->y + cell->height + 1;
         }
     }
+}
+
+/* The work table's column headings into block. */
+static void
+add_table_headings (Block *block)
+{
+  block_add (block, g_markup_escape_text (_("Work"), -1), FONT_BOLD, COL_CLASS_X, 0, COL_DESC_X + COL_DESC_W,
+             PANGO_ALIGN_LEFT, COLOR_MUTED);
+  block_add (block, g_markup_escape_text (_("Time"), -1), FONT_BOLD, COL_TIME_X, 0, COL_TIME_W,
+             PANGO_ALIGN_RIGHT, COLOR_MUTED);
+  block_add (block, g_markup_escape_text (_("Price"), -1), FONT_BOLD, COL_PRICE_X, 0, COL_PRICE_W,
+             PANGO_ALIGN_RIGHT, COLOR_MUTED);
 }
 
 static void
@@ -567,6 +590,18 @@ build_header (EwJobSheet *sheet)
   sheet->header_height = MAX (MAX (left->height, right->height), sheet->logo != NULL ? LOGO_H : 0);
 }
 
+#define TABLE_HEADER_GAP 6.0
+
+/* The room the repeated column headings take above block, at the top of a
+ * page. */
+static double
+continued_table_height (const EwJobSheet *sheet, const Block *block)
+{
+  if (!block->is_table_row || sheet->table_header == NULL)
+    return 0;
+  return sheet->table_header->height + TABLE_HEADER_GAP;
+}
+
 static void
 paginate (EwJobSheet *sheet)
 {
@@ -592,7 +627,7 @@ paginate (EwJobSheet *sheet)
         {
           g_array_append_val (sheet->page_starts, i);
           /* the first block of a page has no space above it */
-          y = MARGIN + CONT_HEADER_H + block->height;
+          y = MARGIN + CONT_HEADER_H + continued_table_height (sheet, block) + block->height;
         }
       else
         y += block->space_before + block->height;
@@ -629,7 +664,12 @@ ew_job_sheet_new (const EwJobPlan      *plan,
     now = g_date_time_new_now_local ();
   sheet->date = g_date_time_format (info->date != NULL ? info->date : now, "%Y-%m-%d");
 
-  if (info->garage_logo_path != NULL)
+  if (info->garage_logo != NULL &&
+      cairo_surface_get_type (info->garage_logo) == CAIRO_SURFACE_TYPE_IMAGE &&
+      cairo_image_surface_get_width (info->garage_logo) > 0 &&
+      cairo_image_surface_get_height (info->garage_logo) > 0)
+    sheet->logo = cairo_surface_reference (info->garage_logo);
+  else if (info->garage_logo_path != NULL)
     {
       cairo_surface_t *logo = cairo_image_surface_create_from_png (info->garage_logo_path);
 
@@ -650,13 +690,13 @@ ew_job_sheet_new (const EwJobPlan      *plan,
 
   add_heading (sheet, _("Work quoted"));
   block = block_new (sheet->blocks, 4);
-  block_add (block, g_markup_escape_text (_("Work"), -1), FONT_BOLD, COL_CLASS_X, 0, COL_DESC_X + COL_DESC_W,
-             PANGO_ALIGN_LEFT, COLOR_MUTED);
-  block_add (block, g_markup_escape_text (_("Time"), -1), FONT_BOLD, COL_TIME_X, 0, COL_TIME_W,
-             PANGO_ALIGN_RIGHT, COLOR_MUTED);
-  block_add (block, g_markup_escape_text (_("Price"), -1), FONT_BOLD, COL_PRICE_X, 0, COL_PRICE_W,
-             PANGO_ALIGN_RIGHT, COLOR_MUTED);
+  add_table_headings (block);
   block->keep_with_next = TRUE;
+  sheet->table_header = g_new0 (Block, 1);
+  sheet->table_header->cells = g_array_new (FALSE, TRUE, sizeof (Cell));
+  g_array_set_clear_func (sheet->table_header->cells, cell_clear);
+  add_table_headings (sheet->table_header);
+  block_measure (sheet->pango, sheet->table_header);
   if (plan->items->len == 0)
     {
       block = block_new (sheet->blocks, 8);
@@ -738,6 +778,7 @@ ew_job_sheet_free (EwJobSheet *sheet)
   g_free (sheet->vehicle);
   g_clear_pointer (&sheet->header, g_ptr_array_unref);
   g_clear_pointer (&sheet->blocks, g_ptr_array_unref);
+  g_clear_pointer (&sheet->table_header, block_free);
   g_clear_pointer (&sheet->page_starts, g_array_unref);
   g_free (sheet);
 }
@@ -812,6 +853,12 @@ ew_job_sheet_draw_page (EwJobSheet *sheet,
       cairo_line_to (cr, MARGIN + CONTENT_W, MARGIN + 16);
       cairo_stroke (cr);
       y = MARGIN + CONT_HEADER_H;
+      if (first < last && continued_table_height (sheet, g_ptr_array_index (sheet->blocks, first)) > 0)
+        {
+          /* the work table goes on: its column headings again */
+          block_draw (pango, sheet->table_header, cr, MARGIN, y);
+          y += continued_table_height (sheet, g_ptr_array_index (sheet->blocks, first));
+        }
     }
 
   for (guint i = first; i < last; i++)

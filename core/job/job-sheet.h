@@ -19,6 +19,9 @@ typedef struct {
   const char *garage_name;       /* nullable: "ECU Workshop" */
   const char *garage_address;    /* nullable, may hold newlines */
   const char *garage_logo_path;  /* nullable: a PNG */
+  cairo_surface_t *garage_logo;  /* nullable: an image surface of the logo in
+                                  * any format the caller can read; used in
+                                  * place of garage_logo_path */
   const char *registration;      /* nullable */
   const char *vin;               /* nullable */
   GDateTime  *date;              /* nullable: now */

@@ -253,6 +253,50 @@ add_operation (const EwJobPlan *plan, EwPlanItem *item, const char *kind, EwWork
     item->work_class = work_class;
 }
 
+static EwJobKind
+job_kind_for (EwPlanItemKind kind)
+{
+  switch (kind)
+    {
+    case EW_PLAN_ITEM_ECU_SWAP:     return EW_JOB_ECU_SWAP;
+    case EW_PLAN_ITEM_USED_CLUSTER: return EW_JOB_USED_CLUSTER;
+    case EW_PLAN_ITEM_BODY_MODULE:  return EW_JOB_BODY_MODULE;
+    case EW_PLAN_ITEM_RETROFIT:     return EW_JOB_RETROFIT;
+    case EW_PLAN_ITEM_RECOVERY:     return EW_JOB_RECOVERY;
+    case EW_PLAN_ITEM_FEATURE:
+    default:                        g_assert_not_reached ();
+    }
+}
+
+/* The garage's fixed price for the line's kind of job (the line's, not the
+ * template's: a recovery done with a replacement template is a recovery).
+ * Each operation gets the share of the price its labour time has, rounded
+ * on the running total, so the shares add up to the price exactly. */
+static void
+apply_fixed_price (const EwJobPlan *plan, EwPlanItem *item)
+{
+  gint64 fixed = ew_price_rates_get_template_price (&plan->rates, job_kind_for (item->kind));
+  gint64 before = 0;
+  guint minutes = 0;
+
+  if (fixed <= 0 || item->operations->len == 0)
+    return;
+  for (guint i = 0; i < item->operations->len; i++)
+    {
+      EwPlanOperation *op = g_ptr_array_index (item->operations, i);
+      gint64 upto;
+
+      minutes += op->labour_minutes;
+      /* no labour time at all: the first operation carries the price */
+      upto = item->labour_minutes > 0
+        ? ew_money_divide_round (fixed * (gint64) minutes, item->labour_minutes) : fixed;
+      op->price_minor = upto - before;
+      before = upto;
+    }
+  item->price_minor = fixed;
+  item->is_fixed_price = TRUE;
+}
+
 static EwPlanItem *
 item_new (EwPlanItemKind kind, const EwModule *module)
 {
@@ -385,6 +429,7 @@ add_job_item (Planner *p, EwPlanItemKind kind, const EwModule *module, const EwJ
         add_operation (p->plan, item, "vin-write", EW_WORK_CLASS_CODING, _("Write the VIN"), 5);
       add_operation (p->plan, item, "verify", EW_WORK_CLASS_CODING, _("Verify the coding"), 10);
     }
+  apply_fixed_price (p->plan, item);
   g_hash_table_insert (p->module_jobs, module->id, item);
   g_ptr_array_add (p->plan->items, item);
   return item;

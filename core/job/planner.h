@@ -20,8 +20,12 @@
  *                                         feature needs that software
  *
  * Prices: each operation is priced from its labour minutes at the hourly
- * rate (the family data has no fixed-price field); a job's fixed price is
- * the sum of its operations' rounded prices. See prices.h for rounding.
+ * rate, and a job's price is the sum of its operations' rounded prices —
+ * unless the garage set a fixed price for jobs of the line's kind (rates'
+ * template prices): then the line costs exactly that, and the fixed price
+ * is shared out over its operations by labour time so that they still add
+ * up to it. Feature lines are always priced by labour time. See prices.h
+ * for rounding.
  */
 #pragma once
 
@@ -98,6 +102,7 @@ typedef struct {
   GPtrArray     *operations;          /* EwPlanOperation, in order */
   guint          labour_minutes;      /* sum of the operations' */
   gint64         price_minor;         /* sum of the operations' prices */
+  gboolean       is_fixed_price;      /* the garage's fixed price for its kind */
 } EwPlanItem;
 
 /* Something asked for that cannot or need not be done, and why. */

@@ -87,11 +87,114 @@ ew_price_rates_init (EwPriceRates *rates,
       return FALSE;
     }
 
+  memset (rates->template_price_minor, 0, sizeof rates->template_price_minor);
   memcpy (rates->currency, currency, 4);
   rates->minor_digits = ew_currency_minor_digits (currency);
   rates->labour_rate_minor = round_half_away (labour_rate_per_hour * (double) power_of_ten (rates->minor_digits));
   rates->vat_millipercent = (guint) round_half_away (vat_percent * 1000.0);
   return TRUE;
+}
+
+gboolean
+ew_job_kind_from_string (const char *kind,
+                         EwJobKind  *out)
+{
+  for (EwJobKind k = 0; k < EW_PRICE_N_JOB_KINDS; k++)
+    if (g_strcmp0 (kind, ew_job_kind_to_string (k)) == 0)
+      {
+        *out = k;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+ew_price_rates_set_template_price (EwPriceRates *rates,
+                                   const char   *job_kind,
+                                   gint64        price_minor,
+                                   GError      **error)
+{
+  gint64 max_minor = (gint64) MAX_RATE_MAJOR * power_of_ten (rates->minor_digits);
+  EwJobKind kind;
+
+  g_return_val_if_fail (rates != NULL, FALSE);
+
+  if (!ew_job_kind_from_string (job_kind, &kind))
+    {
+      /* TRANSLATORS: %s is the kind as set; keep the kinds as they are */
+      g_set_error (error, EW_PRICE_ERROR, EW_PRICE_ERROR_INVALID_TEMPLATE,
+                   _("“%s” is not a kind of job: ecu-swap, used-cluster, body-module, retrofit or recovery"),
+                   job_kind != NULL ? job_kind : "");
+      return FALSE;
+    }
+  if (price_minor < 0 || price_minor > max_minor)
+    {
+      g_autofree char *price = ew_money_format_amount (price_minor, rates->minor_digits);
+
+      /* TRANSLATORS: the price, then the kind of job */
+      g_set_error (error, EW_PRICE_ERROR, EW_PRICE_ERROR_INVALID_RATE,
+                   _("Fixed price %s for %s is not between 0 and %g"), price, job_kind, MAX_RATE_MAJOR);
+      return FALSE;
+    }
+  rates->template_price_minor[kind] = price_minor;
+  return TRUE;
+}
+
+gint64
+ew_price_rates_get_template_price (const EwPriceRates *rates,
+                                   EwJobKind           kind)
+{
+  g_return_val_if_fail (rates != NULL, 0);
+  if ((guint) kind >= EW_PRICE_N_JOB_KINDS)
+    return 0;
+  return rates->template_price_minor[kind];
+}
+
+gboolean
+ew_price_rates_set_template_prices (EwPriceRates *rates,
+                                    GVariant     *prices,
+                                    GError      **error)
+{
+  EwPriceRates copy;
+  GVariantIter iter;
+  const char *kind;
+  gint64 price;
+
+  g_return_val_if_fail (rates != NULL, FALSE);
+  g_return_val_if_fail (prices != NULL && g_variant_is_of_type (prices, G_VARIANT_TYPE ("a{sx}")), FALSE);
+
+  copy = *rates;
+  memset (copy.template_price_minor, 0, sizeof copy.template_price_minor);
+  g_variant_iter_init (&iter, prices);
+  while (g_variant_iter_next (&iter, "{&sx}", &kind, &price))
+    if (!ew_price_rates_set_template_price (&copy, kind, price, error))
+      return FALSE;
+  *rates = copy;
+  return TRUE;
+}
+
+gboolean
+ew_price_rates_init_from_settings (EwPriceRates *rates,
+                                   GSettings    *settings,
+                                   GError      **error)
+{
+  g_autofree char *currency = NULL;
+  g_autoptr(GVariant) prices = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  g_return_val_if_fail (rates != NULL, FALSE);
+  g_return_val_if_fail (G_IS_SETTINGS (settings), FALSE);
+
+  currency = g_settings_get_string (settings, "currency");
+  if (!ew_price_rates_init (rates, g_settings_get_double (settings, "labour-rate"),
+                            g_settings_get_double (settings, "vat-percent"), currency, error))
+    return FALSE;
+  /* an older schema may not have the fixed prices yet */
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  if (schema == NULL || !g_settings_schema_has_key (schema, "template-prices"))
+    return TRUE;
+  prices = g_settings_get_value (settings, "template-prices");
+  return ew_price_rates_set_template_prices (rates, prices, error);
 }
 
 gint64
