@@ -409,13 +409,42 @@ scan_and_read_features (UiFixture *fixture, const char *link)
                    ==, "list");
 }
 
+/* the feature feature_row () waits for */
+static const char *wanted_feature;
+
+static gboolean
+feature_row_is_made (UiFixture *fixture)
+{
+  return ew_features_page_find_row (features_page (fixture), wanted_feature) != NULL;
+}
+
+/* The list makes rows only for what is in view: the feature is scrolled
+ * into view and its row waited for, as it is drawn on screen. */
 static EwFeatureRow *
 feature_row (UiFixture *fixture, const char *feature_id)
 {
-  GtkWidget *row = ew_features_page_find_row (features_page (fixture), feature_id);
+  GtkWidget *row;
 
-  g_assert_nonnull (row);
+  g_assert_true (ew_features_page_show_feature (features_page (fixture), feature_id));
+  wanted_feature = feature_id;
+  iterate_until (feature_row_is_made, fixture);
+  row = ew_features_page_find_row (features_page (fixture), feature_id);
+  g_assert_true (gtk_widget_is_ancestor (row, GTK_WIDGET (features_page (fixture))));
+  g_assert_true (gtk_widget_get_mapped (row));
+  g_assert_cmpstr (ew_feature_row_get_feature (EW_FEATURE_ROW (row))->id, ==, feature_id);
   return EW_FEATURE_ROW (row);
+}
+
+/* Whether the list shows the feature; a listed one gets its row in view. */
+static gboolean
+feature_is_listed (UiFixture *fixture, const char *feature_id)
+{
+  if (!ew_features_page_show_feature (features_page (fixture), feature_id))
+    {
+      g_assert_null (ew_features_page_find_row (features_page (fixture), feature_id));
+      return FALSE;
+    }
+  return gtk_widget_get_visible (GTK_WIDGET (feature_row (fixture, feature_id)));
 }
 
 typedef struct {
@@ -678,21 +707,27 @@ test_features_not_fitted (UiFixture *fixture, gconstpointer data)
   /* the search narrows the list */
   gtk_editable_set_text (GTK_EDITABLE (features_child (fixture, "search_entry")), "mirrors");
   g_signal_emit_by_name (features_child (fixture, "search_entry"), "search-changed");
-  g_assert_true (gtk_widget_get_visible (ew_features_page_find_row (page, "mirror-fold-on-lock")));
-  g_assert_false (gtk_widget_get_visible (ew_features_page_find_row (page, "cornering-lights")));
+  g_assert_true (feature_is_listed (fixture, "mirror-fold-on-lock"));
+  g_assert_false (feature_is_listed (fixture, "cornering-lights"));
 
   /* grouped by module, the head unit's features sit together */
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (features_child (fixture, "by_module_button")), TRUE);
-  g_assert_true (gtk_widget_get_visible (ew_features_page_find_row (page, "mirror-fold-on-lock")));
-  g_assert_false (gtk_widget_get_visible (ew_features_page_find_row (page, "cornering-lights")));
-  g_assert_cmpstr (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (
-                     gtk_widget_get_ancestor (ew_features_page_find_row (page, "video-in-motion"),
-                                              ADW_TYPE_PREFERENCES_GROUP))),
+  g_assert_true (feature_is_listed (fixture, "mirror-fold-on-lock"));
+  g_assert_false (feature_is_listed (fixture, "cornering-lights"));
+  g_assert_false (gtk_widget_get_visible (features_child (fixture, "no_match_label")));
+  gtk_editable_set_text (GTK_EDITABLE (features_child (fixture, "search_entry")), "mirrors xyzzy");
+  g_signal_emit_by_name (features_child (fixture, "search_entry"), "search-changed");
+  g_assert_false (feature_is_listed (fixture, "mirror-fold-on-lock"));
+  g_assert_cmpuint (ew_features_page_get_n_listed (page), ==, 0);
+  g_assert_true (gtk_widget_get_visible (features_child (fixture, "no_match_label")));
+  gtk_editable_set_text (GTK_EDITABLE (features_child (fixture, "search_entry")), "");
+  g_signal_emit_by_name (features_child (fixture, "search_entry"), "search-changed");
+  g_assert_cmpstr (ew_features_page_get_group_title (page, "video-in-motion"),
                    ==, "HU_NBT (head unit, NBT / NBT EVO)");
-  g_assert_true (gtk_widget_get_parent (ew_features_page_find_row (page, "video-in-motion"))
-                 == gtk_widget_get_parent (ew_features_page_find_row (page, "apple-carplay")));
-  g_assert_true (gtk_widget_get_parent (ew_features_page_find_row (page, "video-in-motion"))
-                 != gtk_widget_get_parent (ew_features_page_find_row (page, "lap-timer")));
+  g_assert_cmpstr (ew_features_page_get_group_title (page, "video-in-motion"),
+                   ==, ew_features_page_get_group_title (page, "apple-carplay"));
+  g_assert_cmpstr (ew_features_page_get_group_title (page, "video-in-motion"),
+                   !=, ew_features_page_get_group_title (page, "lap-timer"));
 
   /* the page still fits a phone-sized window */
   gtk_editable_set_text (GTK_EDITABLE (features_child (fixture, "search_entry")), "");

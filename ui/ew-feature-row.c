@@ -11,11 +11,10 @@ struct _EwFeatureRow {
   GtkLabel        *class_label;
   GtkLabel        *unavailable_label;
   GtkSwitch       *state_switch;
-  GtkDropDown     *state_dropdown;
+  GtkDropDown     *state_dropdown;  /* made for the first feature with a choice */
 
-  const EwFeature *feature;      /* borrowed from the family */
-  char            *car_state;    /* the state read from the car, or NULL */
-  char            *shown_state;  /* what the control shows */
+  EwFeatureItem   *item;         /* nullable */
+  gulong           pending_handler;
   GtkWidget       *control;      /* state_switch, state_dropdown or NULL */
   gboolean         is_updating;
 };
@@ -70,10 +69,9 @@ is_on_off (const EwFeature *feature)
 static void
 request_state (EwFeatureRow *self, const char *state)
 {
-  if (self->is_updating || state == NULL || g_strcmp0 (state, self->shown_state) == 0)
+  if (self->is_updating || self->item == NULL || state == NULL
+      || g_strcmp0 (state, ew_feature_item_get_shown_state (self->item)) == 0)
     return;
-  g_free (self->shown_state);
-  self->shown_state = g_strdup (state);
   g_signal_emit (self, signals[SIGNAL_STATE_REQUESTED], 0, state);
 }
 
@@ -87,11 +85,12 @@ static void
 on_dropdown_selected (EwFeatureRow *self)
 {
   guint position = gtk_drop_down_get_selected (self->state_dropdown);
+  const EwFeature *feature = self->item ? ew_feature_item_get_feature (self->item) : NULL;
   const EwFeatureState *state;
 
-  if (position == GTK_INVALID_LIST_POSITION || position >= self->feature->states->len)
+  if (feature == NULL || position == GTK_INVALID_LIST_POSITION || position >= feature->states->len)
     return;
-  state = g_ptr_array_index (self->feature->states, position);
+  state = g_ptr_array_index (feature->states, position);
   request_state (self, state->name);
 }
 
@@ -110,34 +109,64 @@ provenance_text (EwProvenance provenance)
     }
 }
 
+/* The control shows the item's state: the one asked for, else the car's. */
 static void
-show_control (EwFeatureRow *self, const EwFeatureStatus *status, const char *shown)
+sync_state (EwFeatureRow *self)
 {
-  const EwFeature *feature = status->feature;
+  const EwFeature *feature = ew_feature_item_get_feature (self->item);
+  const char *shown = ew_feature_item_get_shown_state (self->item);
 
-  if (status->state != NULL && is_on_off (feature))
+  self->is_updating = TRUE;
+  if (self->control == GTK_WIDGET (self->state_switch))
+    gtk_switch_set_active (self->state_switch, g_strcmp0 (shown, "on") == 0);
+  else if (self->control != NULL && self->control == GTK_WIDGET (self->state_dropdown))
+    {
+      guint selected = GTK_INVALID_LIST_POSITION;
+
+      for (guint i = 0; i < feature->states->len; i++)
+        if (g_strcmp0 (((const EwFeatureState *) g_ptr_array_index (feature->states, i))->name, shown) == 0)
+          selected = i;
+      gtk_drop_down_set_selected (self->state_dropdown, selected);
+    }
+  self->is_updating = FALSE;
+
+  if (ew_feature_item_get_pending_state (self->item) != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "ew-pending");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "ew-pending");
+}
+
+static void
+show_control (EwFeatureRow *self, const EwFeature *feature)
+{
+  if (ew_feature_item_get_car_state (self->item) != NULL && is_on_off (feature))
     {
       self->control = GTK_WIDGET (self->state_switch);
-      gtk_switch_set_active (self->state_switch, g_strcmp0 (shown, "on") == 0);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (self), self->control);
     }
   else
     {
       g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
-      guint selected = GTK_INVALID_LIST_POSITION;
 
       for (guint i = 0; i < feature->states->len; i++)
+        gtk_string_list_append (labels,
+                                ew_feature_state_display (g_ptr_array_index (feature->states, i)));
+      if (self->state_dropdown == NULL)
         {
-          const EwFeatureState *state = g_ptr_array_index (feature->states, i);
-
-          gtk_string_list_append (labels, ew_feature_state_display (state));
-          if (g_strcmp0 (state->name, shown) == 0)
-            selected = i;
+          /* most features are switches, and a drop-down is costly to make:
+           * a list rebuilt by the search makes many rows at once */
+          self->state_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (NULL, NULL));
+          gtk_widget_set_valign (GTK_WIDGET (self->state_dropdown), GTK_ALIGN_CENTER);
+          g_signal_connect_swapped (self->state_dropdown, "notify::selected",
+                                    G_CALLBACK (on_dropdown_selected), self);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (self), GTK_WIDGET (self->state_dropdown));
         }
       self->control = GTK_WIDGET (self->state_dropdown);
+      self->is_updating = TRUE;
       gtk_drop_down_set_model (self->state_dropdown, G_LIST_MODEL (labels));
-      gtk_drop_down_set_selected (self->state_dropdown, selected);
+      self->is_updating = FALSE;
     }
+  /* the control is named after its feature for screen readers */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->control),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, feature->name, -1);
   gtk_widget_set_visible (self->control, TRUE);
@@ -161,32 +190,70 @@ unavailable_text (EwFeatureAvailability availability)
 }
 
 GtkWidget *
-ew_feature_row_new (const EwFeatureStatus *status,
-                    EwProvenance           provenance,
-                    const char            *pending_state)
+ew_feature_row_new (void)
 {
-  EwFeatureRow *self;
+  return g_object_new (EW_TYPE_FEATURE_ROW, NULL);
+}
+
+static void
+clear_item (EwFeatureRow *self)
+{
+  static const char * const classes[] = {
+    "ew-pending", "ew-unavailable",
+  };
+  static const char * const badges[] = {
+    "ew-badge-coding", "ew-badge-programming", "ew-badge-adaptation",
+  };
+
+  if (self->item != NULL)
+    {
+      g_clear_signal_handler (&self->pending_handler, self->item);
+      g_clear_object (&self->item);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (self), classes[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (badges); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->class_label), badges[i]);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (self), NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->state_switch), FALSE);
+  if (self->state_dropdown != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (self->state_dropdown), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->unavailable_label), FALSE);
+  self->control = NULL;
+}
+
+void
+ew_feature_row_set_item (EwFeatureRow *self, EwFeatureItem *item)
+{
   const EwFeature *feature;
+  EwFeatureAvailability availability;
+  EwProvenance provenance;
+  const char *reason;
   g_autoptr(GString) subtitle = g_string_new (NULL);
-  const char *shown;
 
-  g_return_val_if_fail (status != NULL && status->feature != NULL, NULL);
+  g_return_if_fail (EW_IS_FEATURE_ROW (self));
+  g_return_if_fail (item == NULL || !ew_feature_item_is_heading (item));
 
-  self = g_object_new (EW_TYPE_FEATURE_ROW, NULL);
-  feature = status->feature;
-  self->feature = feature;
-  self->car_state = g_strdup (status->state ? status->state->name : NULL);
-  shown = pending_state != NULL ? pending_state : self->car_state;
-  self->shown_state = g_strdup (shown);
+  if (item == self->item)
+    return;
+  clear_item (self);
+  if (item == NULL)
+    return;
+
+  self->item = g_object_ref (item);
+  feature = ew_feature_item_get_feature (item);
+  availability = ew_feature_item_get_availability (item);
+  provenance = ew_feature_item_get_provenance (item);
+  reason = ew_feature_item_get_reason (item);
   gtk_widget_set_name (GTK_WIDGET (self), feature->id);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), feature->name);
   g_string_append (subtitle, feature->description);
-  if (status->availability != EW_FEATURE_SWITCHABLE && status->reason != NULL)
-    g_string_append_printf (subtitle, "\n%s", status->reason);
-  else if (status->availability == EW_FEATURE_NEEDS_PROGRAMMING && feature->reason != NULL)
+  if (availability != EW_FEATURE_SWITCHABLE && reason != NULL)
+    g_string_append_printf (subtitle, "\n%s", reason);
+  else if (availability == EW_FEATURE_NEEDS_PROGRAMMING && feature->reason != NULL)
     g_string_append_printf (subtitle, "\n%s", feature->reason);
-  if (status->is_option_unconfirmed && status->availability == EW_FEATURE_SWITCHABLE)
+  if (ew_feature_item_get_is_option_unconfirmed (item) && availability == EW_FEATURE_SWITCHABLE)
     g_string_append_printf (subtitle, "\n%s",
                             _("The car does not list its options: check that the equipment is fitted."));
   g_string_append_printf (subtitle, "\n%s", provenance_text (provenance));
@@ -201,27 +268,31 @@ ew_feature_row_new (const EwFeatureStatus *status,
                             : feature->work_class == EW_WORK_CLASS_ADAPTATION ? "ew-badge-adaptation"
                             : "ew-badge-coding");
 
-  self->is_updating = TRUE;
-  if (status->availability == EW_FEATURE_SWITCHABLE && feature->states->len > 0)
-    show_control (self, status, shown);
+  if (availability == EW_FEATURE_SWITCHABLE && feature->states->len > 0)
+    show_control (self, feature);
   else
     {
-      gtk_label_set_label (self->unavailable_label, unavailable_text (status->availability));
+      gtk_label_set_label (self->unavailable_label, unavailable_text (availability));
       gtk_widget_set_visible (GTK_WIDGET (self->unavailable_label), TRUE);
       gtk_widget_add_css_class (GTK_WIDGET (self), "ew-unavailable");
     }
-  self->is_updating = FALSE;
+  sync_state (self);
+  self->pending_handler = g_signal_connect_swapped (item, "notify::pending-state",
+                                                    G_CALLBACK (sync_state), self);
+}
 
-  if (pending_state != NULL)
-    gtk_widget_add_css_class (GTK_WIDGET (self), "ew-pending");
-  return GTK_WIDGET (self);
+EwFeatureItem *
+ew_feature_row_get_item (EwFeatureRow *self)
+{
+  g_return_val_if_fail (EW_IS_FEATURE_ROW (self), NULL);
+  return self->item;
 }
 
 const EwFeature *
 ew_feature_row_get_feature (EwFeatureRow *self)
 {
   g_return_val_if_fail (EW_IS_FEATURE_ROW (self), NULL);
-  return self->feature;
+  return self->item ? ew_feature_item_get_feature (self->item) : NULL;
 }
 
 GtkWidget *
@@ -235,49 +306,20 @@ const char *
 ew_feature_row_get_shown_state (EwFeatureRow *self)
 {
   g_return_val_if_fail (EW_IS_FEATURE_ROW (self), NULL);
-  return self->shown_state;
-}
-
-static gboolean
-contains_folded (const char *haystack, const char *needle)
-{
-  g_autofree char *h = NULL;
-
-  if (haystack == NULL)
-    return FALSE;
-  h = g_utf8_casefold (haystack, -1);
-  return strstr (h, needle) != NULL;
-}
-
-gboolean
-ew_feature_row_matches (EwFeatureRow *self, const char *text)
-{
-  g_autofree char *folded = NULL;
-  g_auto(GStrv) words = NULL;
-
-  g_return_val_if_fail (EW_IS_FEATURE_ROW (self), FALSE);
-
-  if (text == NULL || *text == '\0')
-    return TRUE;
-  folded = g_utf8_casefold (text, -1);
-  words = g_strsplit_set (folded, " \t", -1);
-  for (guint i = 0; words[i] != NULL; i++)
-    if (*words[i] != '\0'
-        && !contains_folded (self->feature->name, words[i])
-        && !contains_folded (self->feature->description, words[i])
-        && !contains_folded (self->feature->id, words[i]))
-      return FALSE;
-  return TRUE;
+  return self->item ? ew_feature_item_get_shown_state (self->item) : NULL;
 }
 
 static void
-ew_feature_row_finalize (GObject *object)
+ew_feature_row_dispose (GObject *object)
 {
   EwFeatureRow *self = EW_FEATURE_ROW (object);
 
-  g_free (self->car_state);
-  g_free (self->shown_state);
-  G_OBJECT_CLASS (ew_feature_row_parent_class)->finalize (object);
+  if (self->item != NULL)
+    {
+      g_clear_signal_handler (&self->pending_handler, self->item);
+      g_clear_object (&self->item);
+    }
+  G_OBJECT_CLASS (ew_feature_row_parent_class)->dispose (object);
 }
 
 static void
@@ -286,7 +328,7 @@ ew_feature_row_class_init (EwFeatureRowClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  object_class->finalize = ew_feature_row_finalize;
+  object_class->dispose = ew_feature_row_dispose;
 
   /* The technician asked for a state (its name); nothing is written yet. */
   signals[SIGNAL_STATE_REQUESTED] =
@@ -298,9 +340,7 @@ ew_feature_row_class_init (EwFeatureRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, class_label);
   gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, unavailable_label);
   gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, state_switch);
-  gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, state_dropdown);
   gtk_widget_class_bind_template_callback (widget_class, on_switch_active);
-  gtk_widget_class_bind_template_callback (widget_class, on_dropdown_selected);
 }
 
 static void

@@ -4,35 +4,37 @@
  *
  * A feature that cannot be switched here (not fitted, needs programming,
  * unreadable) says why and offers no control. Changing the control writes
- * nothing: it asks for the state through "state-requested".
+ * nothing: it asks for the state through "state-requested"; the row shows
+ * the state its item holds as pending, marked with the ew-pending class.
  */
 #pragma once
 
 #include <adwaita.h>
 
 #include "coding/catalogue.h"
+#include "ew-feature-item.h"
 
 G_BEGIN_DECLS
 
 #define EW_TYPE_FEATURE_ROW (ew_feature_row_get_type ())
 G_DECLARE_FINAL_TYPE (EwFeatureRow, ew_feature_row, EW, FEATURE_ROW, AdwActionRow)
 
-/* status is read while the row is built; the feature it points to belongs
- * to its family, which must outlive the row. provenance is the one the
- * engine applies (ew_coding_feature_provenance()). pending_state
- * (nullable) is a state asked for and not applied yet. */
-GtkWidget       *ew_feature_row_new            (const EwFeatureStatus *status,
-                                                EwProvenance           provenance,
-                                                const char            *pending_state);
+/* An empty row; ew_feature_row_set_item () shows a feature in it. Rows
+ * are recycled by the page's list view: one row shows one item after
+ * another. */
+GtkWidget       *ew_feature_row_new            (void);
+/* Shows item (a feature, not a heading; nullable: none) and follows its
+ * pending state. The item is referenced. */
+void             ew_feature_row_set_item       (EwFeatureRow  *self,
+                                                EwFeatureItem *item);
+/* transfer none, nullable */
+EwFeatureItem   *ew_feature_row_get_item       (EwFeatureRow *self);
 const EwFeature *ew_feature_row_get_feature    (EwFeatureRow *self);
 /* The GtkSwitch (two states, off and on) or GtkDropDown (more states),
  * or NULL when the feature cannot be switched here. transfer none */
 GtkWidget       *ew_feature_row_get_control    (EwFeatureRow *self);
 /* The state the row shows: the car's, or the one asked for. */
 const char      *ew_feature_row_get_shown_state (EwFeatureRow *self);
-/* Whether the feature's name or description holds every word of text. */
-gboolean         ew_feature_row_matches        (EwFeatureRow *self,
-                                                const char   *text);
 
 /* Translated names, shared with the review. */
 const char      *ew_work_class_label           (EwWorkClass work_class);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "ew-features-page.h"
+#include "ew-feature-item.h"
 #include "ew-feature-row.h"
 #include "coding/coding-plan.h"
 #include "coding/coding-transaction.h"
@@ -53,7 +54,7 @@ struct _EwFeaturesPage {
   GtkLabel           *failure_title;
   GtkLabel           *failure_label;
   GtkLabel           *car_label;
-  GtkBox             *groups_box;
+  GtkListView        *feature_list;
   GtkWidget          *no_match_label;
   GtkRevealer        *progress_revealer;
   GtkLabel           *progress_label;
@@ -69,7 +70,15 @@ struct _EwFeaturesPage {
   EwConnection       *connection;    /* nullable */
   EwFeatureCatalogue *catalogue;     /* nullable */
   GHashTable         *pending;       /* feature id → state name */
-  GHashTable         *rows;          /* feature id → EwFeatureRow (borrowed) */
+  GPtrArray          *items;         /* EwFeatureItem per feature, in the family's order */
+  GHashTable         *items_by_id;   /* feature id → EwFeatureItem (borrowed) */
+  GListStore         *list_store;    /* headings and features, grouped */
+  GtkCustomFilter    *filter;
+  GtkFilterListModel *filter_model;  /* what the list view shows */
+  GHashTable         *bound_rows;    /* EwFeatureItem → the EwFeatureRow showing it (borrowed) */
+  char               *search_folded; /* the search the items are listed for */
+  GPtrArray          *spare_rows;    /* row boxes of list items gone, to reuse */
+  GPtrArray          *spare_headings;
   Work               *work;          /* running, or NULL */
   AdwMessageDialog   *review;        /* open, or NULL */
   EwCodingPlan       *review_plan;   /* the plan under review */
@@ -99,6 +108,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void rebuild_rows (EwFeaturesPage *self);
+static void fill_items (EwFeaturesPage *self);
 
 /* Work */
 
@@ -366,6 +376,7 @@ show_catalogue (EwFeaturesPage *self, EwFeatureCatalogue *catalogue)
     text = g_strdup_printf (_("%s %s · %s"), family->make, family->model,
                             vin ? vin : _("VIN not read"));
   gtk_label_set_label (self->car_label, text);
+  fill_items (self);
   rebuild_rows (self);
   gtk_stack_set_visible_child_name (self->main_stack, "list");
 }
@@ -504,46 +515,116 @@ category_title (const char *category)
 static void
 on_state_requested (EwFeatureRow *row, const char *state, EwFeaturesPage *self)
 {
-  const EwFeature *feature = ew_feature_row_get_feature (row);
-  const EwFeatureStatus *status = ew_feature_catalogue_find (self->catalogue, feature->id);
+  EwFeatureItem *item = ew_feature_row_get_item (row);
+  const EwFeature *feature;
+  const EwFeatureStatus *status;
 
+  if (item == NULL || self->catalogue == NULL)
+    return;
+  feature = ew_feature_item_get_feature (item);
+  status = ew_feature_catalogue_find (self->catalogue, feature->id);
   if (status != NULL && status->state != NULL && g_strcmp0 (status->state->name, state) == 0)
     {
       g_hash_table_remove (self->pending, feature->id);
-      gtk_widget_remove_css_class (GTK_WIDGET (row), "ew-pending");
+      ew_feature_item_set_pending_state (item, NULL);
     }
   else
     {
       g_hash_table_insert (self->pending, g_strdup (feature->id), g_strdup (state));
-      gtk_widget_add_css_class (GTK_WIDGET (row), "ew-pending");
+      ew_feature_item_set_pending_state (item, state);
     }
   update_pending (self);
+}
+
+/* The search in words, casefolded; NULL when it has none. */
+static GStrv
+search_words (const char *folded)
+{
+  g_auto(GStrv) split = g_strsplit_set (folded, " \t\n", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  gboolean any = FALSE;
+
+  for (guint i = 0; split[i] != NULL; i++)
+    if (*split[i] != '\0')
+      {
+        g_strv_builder_add (builder, split[i]);
+        any = TRUE;
+      }
+  return any ? g_strv_builder_end (builder) : NULL;
+}
+
+/* Marks which items are listed for the search: each feature holding every
+ * word, and the heading of a group with any such feature. only_listed:
+ * the search narrowed the last one, so an item not listed stays so. */
+static void
+mark_listed (EwFeaturesPage *self, const char * const *words, gboolean only_listed)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->list_store));
+  EwFeatureItem *heading = NULL;
+  gboolean heading_listed = FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      /* the store keeps its items: a borrowed pointer is enough here */
+      EwFeatureItem *item = g_list_model_get_item (G_LIST_MODEL (self->list_store), i);
+
+      g_object_unref (item);
+      if (ew_feature_item_is_heading (item))
+        {
+          if (heading != NULL)
+            ew_feature_item_set_is_listed (heading, heading_listed);
+          heading = item;
+          heading_listed = FALSE;
+          continue;
+        }
+      if (words == NULL)
+        ew_feature_item_set_is_listed (item, TRUE);
+      else if (!only_listed || ew_feature_item_get_is_listed (item))
+        ew_feature_item_set_is_listed (item, ew_feature_item_matches (item, words));
+      heading_listed |= ew_feature_item_get_is_listed (item);
+    }
+  if (heading != NULL)
+    ew_feature_item_set_is_listed (heading, heading_listed);
+}
+
+static gboolean
+item_is_listed (gpointer item, gpointer user_data)
+{
+  return ew_feature_item_get_is_listed (EW_FEATURE_ITEM (item));
+}
+
+static void
+update_no_match (EwFeaturesPage *self)
+{
+  gtk_widget_set_visible (self->no_match_label,
+                          self->catalogue != NULL
+                          && g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) == 0);
 }
 
 static void
 apply_filter (EwFeaturesPage *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
-  gboolean any = FALSE;
+  g_autofree char *folded = g_utf8_casefold (text, -1);
+  g_auto(GStrv) words = search_words (folded);
+  const char *last = self->search_folded;
+  GtkFilterChange change;
 
-  for (GtkWidget *group = gtk_widget_get_first_child (GTK_WIDGET (self->groups_box));
-       group != NULL; group = gtk_widget_get_next_sibling (group))
-    {
-      GPtrArray *rows = g_object_get_data (G_OBJECT (group), "ew-rows");
-      gboolean group_any = FALSE;
-
-      for (guint i = 0; i < rows->len; i++)
-        {
-          GtkWidget *row = g_ptr_array_index (rows, i);
-          gboolean matches = ew_feature_row_matches (EW_FEATURE_ROW (row), text);
-
-          gtk_widget_set_visible (row, matches);
-          group_any |= matches;
-        }
-      gtk_widget_set_visible (group, group_any);
-      any |= group_any;
-    }
-  gtk_widget_set_visible (self->no_match_label, !any && self->catalogue != NULL);
+  /* typing on narrows the list; deleting widens it: the filter model then
+   * looks only at the items that can change */
+  if (last != NULL && g_str_equal (folded, last))
+    return;
+  if (last != NULL && g_str_has_prefix (folded, last))
+    change = GTK_FILTER_CHANGE_MORE_STRICT;
+  else if (last != NULL && g_str_has_prefix (last, folded))
+    change = GTK_FILTER_CHANGE_LESS_STRICT;
+  else
+    change = GTK_FILTER_CHANGE_DIFFERENT;
+  mark_listed (self, (const char * const *) words, change == GTK_FILTER_CHANGE_MORE_STRICT);
+  g_free (self->search_folded);
+  self->search_folded = g_steal_pointer (&folded);
+  gtk_filter_changed (GTK_FILTER (self->filter), change);
+  update_no_match (self);
 }
 
 static void
@@ -552,55 +633,84 @@ on_search_changed (EwFeaturesPage *self)
   apply_filter (self);
 }
 
+/* Groups the features, in the family's order: a heading per category or
+ * module where its first feature stands, then every feature of it. */
 static void
 rebuild_rows (EwFeaturesPage *self)
 {
   gboolean by_module = gtk_toggle_button_get_active (self->by_module_button);
   g_autoptr(GHashTable) groups = g_hash_table_new (g_str_hash, g_str_equal);
-  GPtrArray *features;
-  GtkWidget *child;
+  g_autoptr(GPtrArray) order = g_ptr_array_new ();
+  g_autoptr(GPtrArray) flat = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *folded = NULL;
+  g_auto(GStrv) words = NULL;
 
-  g_hash_table_remove_all (self->rows);
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->groups_box))) != NULL)
-    gtk_box_remove (self->groups_box, child);
-  if (self->catalogue == NULL)
-    return;
-
-  features = ew_feature_catalogue_get_features (self->catalogue);
-  for (guint i = 0; i < features->len; i++)
+  for (guint i = 0; i < self->items->len; i++)
     {
-      const EwFeatureStatus *status = g_ptr_array_index (features, i);
-      const EwFeature *feature = status->feature;
+      EwFeatureItem *item = g_ptr_array_index (self->items, i);
+      const EwFeature *feature = ew_feature_item_get_feature (item);
+      const EwModule *module = ew_feature_item_get_module (item);
       const char *title;
-      GtkWidget *group;
-      GtkWidget *row;
+      GPtrArray *group;
 
       if (by_module)
-        title = status->module != NULL ? status->module->name : feature->module;
+        title = module != NULL ? module->name : feature->module;
       else
         title = category_title (feature->category);
-
       group = g_hash_table_lookup (groups, title);
       if (group == NULL)
         {
-          group = adw_preferences_group_new ();
-          adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
-          g_object_set_data_full (G_OBJECT (group), "ew-rows",
-                                  g_ptr_array_new (), (GDestroyNotify) g_ptr_array_unref);
+          group = g_ptr_array_new_with_free_func (g_object_unref);
+          g_ptr_array_add (group, ew_feature_item_new_heading (title));
           g_hash_table_insert (groups, (gpointer) title, group);
-          gtk_box_append (self->groups_box, group);
+          g_ptr_array_add (order, group);
         }
-
-      row = ew_feature_row_new (status,
-                                ew_coding_feature_provenance (ew_feature_catalogue_get_family (self->catalogue),
-                                                              feature),
-                                g_hash_table_lookup (self->pending, feature->id));
-      g_signal_connect (row, "state-requested", G_CALLBACK (on_state_requested), self);
-      adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-      g_ptr_array_add (g_object_get_data (G_OBJECT (group), "ew-rows"), row);
-      g_hash_table_insert (self->rows, feature->id, row);
+      g_ptr_array_add (group, g_object_ref (item));
     }
-  apply_filter (self);
+  for (guint i = 0; i < order->len; i++)
+    {
+      GPtrArray *group = g_ptr_array_index (order, i);
+
+      g_ptr_array_extend_and_steal (flat, group);
+    }
+
+  /* the new list is marked for the search before the filter sees it */
+  g_clear_pointer (&self->search_folded, g_free);
+  folded = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
+  words = search_words (folded);
+  self->search_folded = g_steal_pointer (&folded);
+  g_list_store_splice (self->list_store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->list_store)),
+                       flat->pdata, flat->len);
+  mark_listed (self, (const char * const *) words, FALSE);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  update_no_match (self);
+}
+
+static void
+clear_items (EwFeaturesPage *self)
+{
+  g_list_store_remove_all (self->list_store);
+  g_hash_table_remove_all (self->items_by_id);
+  g_ptr_array_set_size (self->items, 0);
+}
+
+/* One item per feature of the catalogue; nothing is asked for yet. */
+static void
+fill_items (EwFeaturesPage *self)
+{
+  EwFamily *family = ew_feature_catalogue_get_family (self->catalogue);
+  GPtrArray *features = ew_feature_catalogue_get_features (self->catalogue);
+
+  clear_items (self);
+  for (guint i = 0; i < features->len; i++)
+    {
+      const EwFeatureStatus *status = g_ptr_array_index (features, i);
+      EwFeatureItem *item = ew_feature_item_new (status,
+                                                 ew_coding_feature_provenance (family, status->feature));
+
+      g_ptr_array_add (self->items, item);
+      g_hash_table_insert (self->items_by_id, (gpointer) status->feature->id, item);
+    }
 }
 
 /* Both buttons of the group toggle; the one turned on rebuilds. */
@@ -609,6 +719,143 @@ on_grouping_toggled (GtkToggleButton *button, EwFeaturesPage *self)
 {
   if (gtk_toggle_button_get_active (button))
     rebuild_rows (self);
+}
+
+/* List items: a heading label, or a feature row in a one-row list box
+ * (an AdwActionRow takes focus only inside a GtkListBox). Recycled list
+ * items swap their child when the kind of item changes. */
+
+static GtkWidget *
+new_heading (void)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_set_margin_top (label, 18);
+  gtk_widget_set_margin_bottom (label, 6);
+  gtk_widget_set_margin_start (label, 6);
+  gtk_widget_add_css_class (label, "heading");
+  return label;
+}
+
+static GtkWidget *
+new_row_box (EwFeaturesPage *self)
+{
+  GtkWidget *box = gtk_list_box_new ();
+  GtkWidget *row = ew_feature_row_new ();
+
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (box), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (box, "boxed-list");
+  gtk_list_box_append (GTK_LIST_BOX (box), row);
+  g_signal_connect_object (row, "state-requested", G_CALLBACK (on_state_requested), self, 0);
+  return box;
+}
+
+static EwFeatureRow *
+row_of_box (GtkWidget *box)
+{
+  return EW_FEATURE_ROW (gtk_list_box_get_row_at_index (GTK_LIST_BOX (box), 0));
+}
+
+/* GTK 4.8's list view makes new list items for the items a search brings
+ * in: their children are kept and reused, as making a row costs much
+ * more than showing another feature in it. */
+#define MAX_SPARE 256
+
+static GtkWidget *
+take_spare (GPtrArray *spare)
+{
+  if (spare->len == 0)
+    return NULL;
+  return g_ptr_array_steal_index_fast (spare, spare->len - 1);
+}
+
+static void
+on_item_teardown (GtkSignalListItemFactory *factory,
+                  GtkListItem              *list_item,
+                  EwFeaturesPage           *self)
+{
+  GtkWidget *child = gtk_list_item_get_child (list_item);
+  GPtrArray *spare;
+
+  if (child == NULL || self->spare_rows == NULL)
+    return;
+  spare = GTK_IS_LIST_BOX (child) ? self->spare_rows : self->spare_headings;
+  if (spare->len >= MAX_SPARE)
+    return;
+  g_ptr_array_add (spare, g_object_ref (child));
+  gtk_list_item_set_child (list_item, NULL);
+}
+
+static void
+on_item_bind (GtkSignalListItemFactory *factory,
+              GtkListItem              *list_item,
+              EwFeaturesPage           *self)
+{
+  EwFeatureItem *item = gtk_list_item_get_item (list_item);
+  GtkWidget *child = gtk_list_item_get_child (list_item);
+
+  gtk_list_item_set_activatable (list_item, FALSE);
+  gtk_list_item_set_selectable (list_item, FALSE);
+  if (ew_feature_item_is_heading (item))
+    {
+      if (!GTK_IS_LABEL (child))
+        {
+          g_autoptr(GtkWidget) spare = take_spare (self->spare_headings);
+
+          child = spare != NULL ? spare : new_heading ();
+          gtk_list_item_set_child (list_item, child);
+        }
+      gtk_label_set_label (GTK_LABEL (child), ew_feature_item_get_title (item));
+    }
+  else
+    {
+      EwFeatureRow *row;
+
+      if (!GTK_IS_LIST_BOX (child))
+        {
+          g_autoptr(GtkWidget) spare = take_spare (self->spare_rows);
+
+          child = spare != NULL ? spare : new_row_box (self);
+          gtk_list_item_set_child (list_item, child);
+        }
+      row = row_of_box (child);
+      ew_feature_row_set_item (row, item);
+      g_hash_table_insert (self->bound_rows, item, row);
+    }
+}
+
+static void
+on_item_unbind (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                EwFeaturesPage           *self)
+{
+  EwFeatureItem *item = gtk_list_item_get_item (list_item);
+  GtkWidget *child = gtk_list_item_get_child (list_item);
+
+  if (item != NULL && GTK_IS_LIST_BOX (child)
+      && g_hash_table_lookup (self->bound_rows, item) == row_of_box (child))
+    g_hash_table_remove (self->bound_rows, item);
+}
+
+/* The position of feature_id in what the list shows, or -1. */
+static int
+listed_position (EwFeaturesPage *self, const char *feature_id)
+{
+  EwFeatureItem *item = g_hash_table_lookup (self->items_by_id, feature_id);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+
+  if (item == NULL || !ew_feature_item_get_is_listed (item))
+    return -1;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EwFeatureItem) listed = g_list_model_get_item (G_LIST_MODEL (self->filter_model), i);
+
+      if (listed == item)
+        return (int) i;
+    }
+  return -1;
 }
 
 /* Review */
@@ -811,7 +1058,9 @@ discard_activated (GtkWidget *widget, const char *action_name, GVariant *paramet
   EwFeaturesPage *self = EW_FEATURES_PAGE (widget);
 
   g_hash_table_remove_all (self->pending);
-  rebuild_rows (self);
+  /* the rows follow their items back to the car's state */
+  for (guint i = 0; i < self->items->len; i++)
+    ew_feature_item_set_pending_state (g_ptr_array_index (self->items, i), NULL);
   update_pending (self);
 }
 
@@ -924,8 +1173,59 @@ ew_features_page_get_catalogue (EwFeaturesPage *self)
 GtkWidget *
 ew_features_page_find_row (EwFeaturesPage *self, const char *feature_id)
 {
+  EwFeatureItem *item;
+
   g_return_val_if_fail (EW_IS_FEATURES_PAGE (self), NULL);
-  return g_hash_table_lookup (self->rows, feature_id);
+  g_return_val_if_fail (feature_id != NULL, NULL);
+
+  item = g_hash_table_lookup (self->items_by_id, feature_id);
+  if (item == NULL || !ew_feature_item_get_is_listed (item))
+    return NULL;
+  return g_hash_table_lookup (self->bound_rows, item);
+}
+
+gboolean
+ew_features_page_show_feature (EwFeaturesPage *self, const char *feature_id)
+{
+  int position;
+
+  g_return_val_if_fail (EW_IS_FEATURES_PAGE (self), FALSE);
+  g_return_val_if_fail (feature_id != NULL, FALSE);
+
+  position = listed_position (self, feature_id);
+  if (position < 0)
+    return FALSE;
+  /* GTK 4.8 has no gtk_list_view_scroll_to (): the list's own action */
+  gtk_widget_activate_action (GTK_WIDGET (self->feature_list), "list.scroll-to-item",
+                              "u", (guint) position);
+  return TRUE;
+}
+
+const char *
+ew_features_page_get_group_title (EwFeaturesPage *self, const char *feature_id)
+{
+  int position;
+
+  g_return_val_if_fail (EW_IS_FEATURES_PAGE (self), NULL);
+  g_return_val_if_fail (feature_id != NULL, NULL);
+
+  position = listed_position (self, feature_id);
+  for (int i = position; i >= 0; i--)
+    {
+      g_autoptr(EwFeatureItem) item = g_list_model_get_item (G_LIST_MODEL (self->filter_model), i);
+
+      if (ew_feature_item_is_heading (item))
+        /* the store keeps the heading */
+        return ew_feature_item_get_title (item);
+    }
+  return NULL;
+}
+
+guint
+ew_features_page_get_n_listed (EwFeaturesPage *self)
+{
+  g_return_val_if_fail (EW_IS_FEATURES_PAGE (self), 0);
+  return g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
 }
 
 guint
@@ -983,9 +1283,12 @@ ew_features_page_dispose (GObject *object)
       close_review (self);
       gtk_window_destroy (GTK_WINDOW (review));
     }
-  if (self->rows != NULL)
-    g_hash_table_remove_all (self->rows);
+  if (self->bound_rows != NULL)
+    g_hash_table_remove_all (self->bound_rows);
   gtk_widget_dispose_template (GTK_WIDGET (self), EW_TYPE_FEATURES_PAGE);
+  /* after the list: its list items gave their children back */
+  g_clear_pointer (&self->spare_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->spare_headings, g_ptr_array_unref);
   G_OBJECT_CLASS (ew_features_page_parent_class)->dispose (object);
 }
 
@@ -1000,7 +1303,12 @@ ew_features_page_finalize (GObject *object)
   g_clear_pointer (&self->car_link, ew_car_link_unref);
   g_clear_pointer (&self->store, ew_shared_store_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
-  g_clear_pointer (&self->rows, g_hash_table_unref);
+  g_clear_object (&self->filter_model);
+  g_clear_object (&self->list_store);
+  g_clear_pointer (&self->bound_rows, g_hash_table_unref);
+  g_clear_pointer (&self->items_by_id, g_hash_table_unref);
+  g_clear_pointer (&self->items, g_ptr_array_unref);
+  g_free (self->search_folded);
   g_free (self->link);
   G_OBJECT_CLASS (ew_features_page_parent_class)->finalize (object);
 }
@@ -1049,7 +1357,7 @@ ew_features_page_class_init (EwFeaturesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, failure_title);
   gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, failure_label);
   gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, car_label);
-  gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, groups_box);
+  gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, feature_list);
   gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, no_match_label);
   gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, progress_label);
@@ -1059,6 +1367,9 @@ ew_features_page_class_init (EwFeaturesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EwFeaturesPage, apply_button);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_grouping_toggled);
+  gtk_widget_class_bind_template_callback (widget_class, on_item_bind);
+  gtk_widget_class_bind_template_callback (widget_class, on_item_unbind);
+  gtk_widget_class_bind_template_callback (widget_class, on_item_teardown);
 
   g_type_ensure (EW_TYPE_FEATURE_ROW);
 }
@@ -1066,8 +1377,21 @@ ew_features_page_class_init (EwFeaturesPageClass *klass)
 static void
 ew_features_page_init (EwFeaturesPage *self)
 {
+  g_autoptr(GtkNoSelection) selection = NULL;
+
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->rows = g_hash_table_new (g_str_hash, g_str_equal);
+  self->items = g_ptr_array_new_with_free_func (g_object_unref);
+  self->items_by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  self->bound_rows = g_hash_table_new (NULL, NULL);
+  self->spare_rows = g_ptr_array_new_with_free_func (g_object_unref);
+  self->spare_headings = g_ptr_array_new_with_free_func (g_object_unref);
+  self->list_store = g_list_store_new (EW_TYPE_FEATURE_ITEM);
+  self->filter = gtk_custom_filter_new (item_is_listed, NULL, NULL);
+  /* the filter model takes the filter's reference; the page keeps a pointer */
+  self->filter_model = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->list_store)),
+                                                  GTK_FILTER (self->filter));
   gtk_widget_init_template (GTK_WIDGET (self));
+  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->filter_model)));
+  gtk_list_view_set_model (self->feature_list, GTK_SELECTION_MODEL (selection));
   update_pending (self);
 }

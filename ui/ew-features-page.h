@@ -44,9 +44,22 @@ gboolean            ew_features_page_get_is_busy     (EwFeaturesPage    *self);
 EwConnection       *ew_features_page_get_connection  (EwFeaturesPage    *self);
 /* The catalogue last read, or NULL. transfer none */
 EwFeatureCatalogue *ew_features_page_get_catalogue   (EwFeaturesPage    *self);
-/* The row of feature_id, or NULL. transfer none */
+/* The row showing feature_id, or NULL: the list makes rows only for the
+ * features in view (and none for those the search leaves out);
+ * ew_features_page_show_feature () brings one into view, and its row
+ * exists once the list is laid out again. transfer none */
 GtkWidget          *ew_features_page_find_row        (EwFeaturesPage    *self,
                                                       const char        *feature_id);
+/* Scrolls feature_id into view; FALSE when the list does not show it
+ * (no such feature, or the search leaves it out). */
+gboolean            ew_features_page_show_feature    (EwFeaturesPage    *self,
+                                                      const char        *feature_id);
+/* The heading feature_id is listed under (its category or module), or
+ * NULL when it is not listed. */
+const char         *ew_features_page_get_group_title (EwFeaturesPage    *self,
+                                                      const char        *feature_id);
+/* How many entries the list shows: features and their headings. */
+guint               ew_features_page_get_n_listed    (EwFeaturesPage    *self);
 guint               ew_features_page_get_n_pending   (EwFeaturesPage    *self);
 /* The job the last apply or restore started, or 0. */
 gint64              ew_features_page_get_last_job_id (EwFeaturesPage    *self);
