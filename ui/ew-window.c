@@ -16,6 +16,8 @@ struct _EwWindow {
   AdwApplicationWindow  parent_instance;
 
   AdwViewSwitcherTitle *switcher_title;
+  AdwViewSwitcherBar   *switcher_bar;
+  guint                 reveal_source;
   GtkWidget            *car_box;
   GtkLabel             *car_label;
   GtkLabel             *car_vin_label;
@@ -246,6 +248,36 @@ ew_window_show_page (EwWindow *self, const char *page_name)
   adw_view_stack_set_visible_child_name (self->stack, page_name);
 }
 
+/* The header decides whether the switcher fits while it is allocated;
+ * revealing the bottom bar within that same allocation hands the bar a
+ * negative height (GTK 4.8), so the bar follows once the frame is done. */
+static gboolean
+reveal_switcher_bar (gpointer data)
+{
+  EwWindow *self = data;
+
+  self->reveal_source = 0;
+  adw_view_switcher_bar_set_reveal (self->switcher_bar,
+                                    adw_view_switcher_title_get_title_visible (self->switcher_title));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_title_visible (EwWindow *self)
+{
+  if (self->reveal_source == 0)
+    self->reveal_source = g_idle_add (reveal_switcher_bar, self);
+}
+
+static void
+ew_window_dispose (GObject *object)
+{
+  EwWindow *self = EW_WINDOW (object);
+
+  g_clear_handle_id (&self->reveal_source, g_source_remove);
+  G_OBJECT_CLASS (ew_window_parent_class)->dispose (object);
+}
+
 static void
 ew_window_finalize (GObject *object)
 {
@@ -260,6 +292,7 @@ ew_window_class_init (EwWindowClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  G_OBJECT_CLASS (klass)->dispose = ew_window_dispose;
   G_OBJECT_CLASS (klass)->finalize = ew_window_finalize;
 
   g_type_ensure (EW_TYPE_VEHICLE_PAGE);
@@ -271,6 +304,7 @@ ew_window_class_init (EwWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EwWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, EwWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, car_box);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, car_label);
   gtk_widget_class_bind_template_child (widget_class, EwWindow, car_vin_label);
@@ -298,6 +332,8 @@ ew_window_init (EwWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
                             G_CALLBACK (on_car_changed), self);
+  g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
+                            G_CALLBACK (on_title_visible), self);
   g_object_bind_property (self->features_page, "is-busy", self->history_page, "is-busy",
                           G_BINDING_SYNC_CREATE);
 }
