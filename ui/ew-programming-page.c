@@ -1331,10 +1331,11 @@ show_outcome (EwProgrammingPage *self, Work *work)
   adw_status_page_set_description (self->result_status, description);
 
   if (work->job_id > 0 && work->flash_job_id > 0 && work->flash_job_id != work->job_id)
-    job_text = g_strdup_printf (_("Job %" G_GINT64_FORMAT " (programming in job %" G_GINT64_FORMAT ")"),
-                                work->job_id, work->flash_job_id);
+    /* TRANSLATORS: job numbers: the replacement's own, then its flash job's */
+    job_text = g_strdup_printf (_("Job %lld (programming in job %lld)"),
+                                (long long) work->job_id, (long long) work->flash_job_id);
   else if (work->job_id > 0)
-    job_text = g_strdup_printf (_("Job %" G_GINT64_FORMAT), work->job_id);
+    job_text = g_strdup_printf (_("Job %lld"), (long long) work->job_id);
   else
     job_text = g_strdup (_("No job was started."));
   gtk_label_set_label (self->result_job_label, job_text);
