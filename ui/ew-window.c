@@ -249,16 +249,18 @@ ew_window_show_page (EwWindow *self, const char *page_name)
 }
 
 /* The header decides whether the switcher fits while it is allocated;
- * revealing the bottom bar within that same allocation hands the bar a
- * negative height (GTK 4.8), so the bar follows once the frame is done. */
+ * showing the bottom bar or the car's labels within that same allocation
+ * leaves them without a size for the frame (GTK 4.8), so they follow once
+ * the frame is done. */
 static gboolean
-reveal_switcher_bar (gpointer data)
+follow_title_visible (gpointer data)
 {
   EwWindow *self = data;
 
   self->reveal_source = 0;
   adw_view_switcher_bar_set_reveal (self->switcher_bar,
                                     adw_view_switcher_title_get_title_visible (self->switcher_title));
+  on_car_changed (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -266,7 +268,7 @@ static void
 on_title_visible (EwWindow *self)
 {
   if (self->reveal_source == 0)
-    self->reveal_source = g_idle_add (reveal_switcher_bar, self);
+    self->reveal_source = g_idle_add (follow_title_visible, self);
 }
 
 static void
@@ -330,8 +332,6 @@ static void
 ew_window_init (EwWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
-                            G_CALLBACK (on_car_changed), self);
   g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
                             G_CALLBACK (on_title_visible), self);
   g_object_bind_property (self->features_page, "is-busy", self->history_page, "is-busy",
