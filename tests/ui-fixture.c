@@ -210,13 +210,12 @@ save_screenshot (UiFixture *fixture, GtkWidget *widget, const char *name)
 {
   const char *dir = g_getenv ("EW_UI_SCREENSHOT_DIR");
   g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *path = NULL;
   g_autofree char *variant_name = NULL;
   GskRenderer *renderer;
-  int width, height;
+  int width = 0, height = 0;
   gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
 
   if (dir == NULL)
@@ -230,19 +229,27 @@ save_screenshot (UiFixture *fixture, GtkWidget *widget, const char *name)
       variant_name = g_strdup_printf ("%s-%s.png", stem, screenshot_variant ());
       name = variant_name;
     }
-  /* let layout and drawing settle */
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
+  /* let layout and drawing settle; a window shown a moment ago may not
+   * have drawn anything yet (Xvfb), so wait for something to draw too */
   paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
+  for (guint attempt = 0; node == NULL; attempt++)
+    {
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+
+      g_assert_cmpuint (attempt, <, 10);
+      while (g_get_monotonic_time () < until)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+        }
+      until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
+      width = gtk_widget_get_width (widget);
+      height = gtk_widget_get_height (widget);
+      if (width <= 0 || height <= 0)
+        continue;
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    }
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   path = g_build_filename (dir, name, NULL);

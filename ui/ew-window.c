@@ -268,7 +268,8 @@ static void
 on_title_visible (EwWindow *self)
 {
   if (self->reveal_source == 0)
-    self->reveal_source = g_idle_add (follow_title_visible, self);
+    /* before the next frame, after the one being laid out */
+    self->reveal_source = g_idle_add_full (G_PRIORITY_DEFAULT, follow_title_visible, self, NULL);
 }
 
 static void
@@ -334,6 +335,8 @@ ew_window_init (EwWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->switcher_title, "notify::title-visible",
                             G_CALLBACK (on_title_visible), self);
+  /* the title may be shown from the first frame on, with no change to tell */
+  g_signal_connect (self, "map", G_CALLBACK (on_title_visible), NULL);
   g_object_bind_property (self->features_page, "is-busy", self->history_page, "is-busy",
                           G_BINDING_SYNC_CREATE);
 }
