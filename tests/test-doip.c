@@ -824,6 +824,101 @@ test_routing (Fixture       *f,
   second = client_activated (f, 0x0E81, 2);
 }
 
+/* Reads the next message, which must be of type, from a raw socket. */
+static EwDoipMessage *
+raw_expect (GSocket *socket,
+            guint16  type)
+{
+  EwDoipMessage *m = raw_read_message (socket);
+
+  g_assert_nonnull (m);
+  g_assert_cmpuint (m->payload_type, ==, type);
+  return m;
+}
+
+/* A raw tester asks ECU_ECHO for the VIN and gets the ACK and the answer. */
+static void
+raw_assert_serves (GSocket *socket,
+                   guint16  tester)
+{
+  static const guint8 rdbi[3] = { 0x22, 0xF1, 0x90 };
+  g_autoptr(GBytes) request = ew_doip_encode_diagnostic_message (2, tester, ECU_ECHO, rdbi, 3);
+  g_autoptr(EwDoipMessage) ack = NULL;
+  g_autoptr(EwDoipMessage) answer = NULL;
+  const guint8 *data;
+  gsize n;
+  guint16 sa, ta;
+
+  raw_send_bytes (socket, request);
+  ack = raw_expect (socket, EW_DOIP_DIAGNOSTIC_MESSAGE_ACK);
+  answer = raw_expect (socket, EW_DOIP_DIAGNOSTIC_MESSAGE);
+  g_assert_true (ew_doip_decode_diagnostic_message (answer->payload, &sa, &ta, &data, &n, NULL));
+  g_assert_cmpuint (ta, ==, tester);
+  g_assert_cmpmem (data, 3, "\x62\xF1\x90", 3);
+}
+
+/* ISO 13400-2 socket handling: a second socket with a tester address
+ * that is active elsewhere makes the entity alive-check the first. */
+static void
+test_alive_check_takeover (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GSocket) silent = raw_connect (f->port);
+  g_autoptr(GSocket) alive = raw_connect (f->port);
+  g_autoptr(GSocket) intruder = raw_connect (f->port);
+  g_autoptr(EwDoipClient) client = NULL;
+  g_autoptr(EwDoipChannel) channel = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwDoipMessage) check = NULL;
+  g_autoptr(EwDoipMessage) m = NULL;
+  EwDoipRoutingActivationRequest request = { .source_address = 0x0E81 };
+  EwDoipRoutingActivationResponse response;
+  g_autoptr(GBytes) bytes = NULL;
+  gint64 start, elapsed_ms;
+
+  /* a tester that went away without closing: it never answers */
+  raw_activate_as (silent, 2, TESTER);
+  start = g_get_monotonic_time ();
+  client = client_activated (f, TESTER, 2);
+  elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  g_test_message ("the new socket was activated after %" G_GINT64_FORMAT " ms", elapsed_ms);
+  /* only after A_DoIP_Alive_Check (500 ms) went by unanswered */
+  g_assert_cmpint (elapsed_ms, >=, 400);
+  g_assert_cmpint (elapsed_ms, <, 1900);
+  /* the old socket got the alive check, then was closed */
+  check = raw_expect (silent, EW_DOIP_ALIVE_CHECK_REQUEST);
+  g_assert_cmpuint (g_bytes_get_size (check->payload), ==, 0);
+  assert_closed (silent);
+  /* the new one carries diagnostics */
+  channel = ew_doip_channel_new (client, ECU_ECHO);
+  g_assert_true (ew_channel_send (EW_CHANNEL (channel), (const guint8 *) "\x22\xF1\x90", 3, NULL, &error));
+  g_assert_no_error (error);
+  answer = ew_channel_receive (EW_CHANNEL (channel), 2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (answer), ==, 20);
+  g_clear_object (&channel);
+  g_clear_object (&client);
+
+  /* a tester that answers keeps its address; the newcomer is refused */
+  raw_activate_as (alive, 2, 0x0E81);
+  bytes = ew_doip_encode_routing_activation_request (2, &request);
+  raw_send_bytes (intruder, bytes);
+  g_clear_pointer (&check, ew_doip_message_free);
+  check = raw_expect (alive, EW_DOIP_ALIVE_CHECK_REQUEST);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  bytes = ew_doip_encode_alive_check_response (2, 0x0E81);
+  raw_send_bytes (alive, bytes);
+  m = raw_expect (intruder, EW_DOIP_ROUTING_ACTIVATION_RESPONSE);
+  g_assert_true (ew_doip_decode_routing_activation_response (m->payload, &response, NULL));
+  g_assert_cmpuint (response.response_code, ==, EW_DOIP_ROUTING_SOURCE_ADDRESS_IN_USE);
+  assert_closed (intruder);
+  raw_assert_serves (alive, 0x0E81);
+  WAIT_UNTIL (ew_doip_server_get_connection_count (f->server) == 1, 2000);
+  g_assert_cmpuint (ew_doip_server_get_connection_count (f->server), ==, 1);
+  g_assert_cmpuint (ew_doip_server_get_alive_check_responses (f->server), ==, 1);
+}
+
 static void
 test_registered_testers (void)
 {
@@ -1393,6 +1488,52 @@ line_has (char      **lines,
   return FALSE;
 }
 
+/* tshark prints one line a frame; a TCP segment carrying several DoIP
+ * messages gives comma-separated values. One row a message: the address
+ * columns by position, the UDS columns to the diagnostic messages in
+ * turn, the others to every row. */
+static char **
+rows_per_message (char **lines)
+{
+  g_autoptr(GStrvBuilder) rows = g_strv_builder_new ();
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) columns = g_strsplit (lines[i], "\t", -1);
+      g_auto(GStrv) types = NULL;
+      guint n_columns = g_strv_length (columns);
+      guint n_diagnostic = 0;
+
+      if (n_columns < 8 || columns[0][0] == '\0')
+        continue;
+      types = g_strsplit (columns[0], ",", -1);
+      for (guint m = 0; types[m] != NULL; m++)
+        {
+          g_autoptr(GString) row = g_string_new (types[m]);
+          gboolean is_diagnostic = g_str_equal (types[m], "0x8001");
+
+          for (guint c = 1; c < 8; c++)
+            {
+              g_auto(GStrv) values = g_strsplit (columns[c], ",", -1);
+              guint n_values = g_strv_length (values);
+              const char *value = "";
+
+              if (c <= 2)
+                value = m < n_values ? values[m] : "";
+              else if (c >= 5)
+                value = is_diagnostic && n_diagnostic < n_values ? values[n_diagnostic] : "";
+              else
+                value = columns[c];
+              g_string_append_printf (row, "\t%s", value);
+            }
+          if (is_diagnostic)
+            n_diagnostic++;
+          g_strv_builder_add (rows, row->str);
+        }
+    }
+  return g_strv_builder_end (rows);
+}
+
 static void
 test_wireshark (void)
 {
@@ -1405,6 +1546,7 @@ test_wireshark (void)
   g_autofree char *path = NULL;
   g_autofree char *out = NULL;
   g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) rows = NULL;
   gboolean done = FALSE;
   gint64 deadline;
   int status = 0;
@@ -1497,15 +1639,19 @@ test_wireshark (void)
   }
   g_test_message ("tshark:\n%s", out);
   lines = g_strsplit (out, "\n", -1);
+  /* the ECU answered within the handler: its answer shares a segment with
+   * the ACK, and Wireshark still finds both messages in it */
+  g_assert_true (line_has (lines, "0x8002,0x8001\t0x1010,0x1010\t0x0e80,0x0e80", NULL, NULL));
+  rows = rows_per_message (lines);
 
   /* routing activation request and response */
-  g_assert_true (line_has (lines, "0x0005\t0x0e80", NULL, NULL));
-  g_assert_true (line_has (lines, "0x0006", "\t0x10\t", NULL));
+  g_assert_true (line_has (rows, "0x0005\t0x0e80", NULL, NULL));
+  g_assert_true (line_has (rows, "0x0006", "\t0x10\t", NULL));
   /* the request 0x22 F190 to 0x1010 and the ECU's reply (Wireshark shows
    * the reply's SID without its 0x40 bit, and uds.reply set) */
-  g_assert_true (line_has (lines, "0x8001\t0x0e80\t0x1010", "\t0x22\t0xf190\t0x00", NULL));
-  g_assert_true (line_has (lines, "0x8001\t0x1010\t0x0e80", "\t0x22\t0xf190\t0x01", NULL));
-  g_assert_true (line_has (lines, "0x8002\t0x1010\t0x0e80", NULL, NULL));
+  g_assert_true (line_has (rows, "0x8001\t0x0e80\t0x1010", "\t0x22\t0xf190\t0x00", NULL));
+  g_assert_true (line_has (rows, "0x8001\t0x1010\t0x0e80", "\t0x22\t0xf190\t0x01", NULL));
+  g_assert_true (line_has (rows, "0x8002\t0x1010\t0x0e80", NULL, NULL));
   ew_test_remove_tree (dir);
 }
 
@@ -1524,6 +1670,8 @@ main (int    argc,
   g_test_add ("/doip/udp/versions", Fixture, NULL, fixture_set_up, test_udp_versions, fixture_tear_down);
   g_test_add_func ("/doip/udp/announcement", test_announcement);
   g_test_add ("/doip/tcp/routing", Fixture, NULL, fixture_set_up, test_routing, fixture_tear_down);
+  g_test_add ("/doip/tcp/alive-check-takeover", Fixture, NULL, fixture_set_up, test_alive_check_takeover,
+              fixture_tear_down);
   g_test_add_func ("/doip/tcp/registered-testers", test_registered_testers);
   g_test_add ("/doip/tcp/diagnostic", Fixture, NULL, fixture_set_up, test_diagnostic, fixture_tear_down);
   g_test_add ("/doip/tcp/pending", Fixture, NULL, fixture_set_up, test_pending, fixture_tear_down);

@@ -791,6 +791,145 @@ test_fault_power_loss_and_recovery (void)
   flash_close (&f);
 }
 
+/* A download over DoIP: the blocks reach the module's flash (check
+ * memory agrees with the image, the reset module runs the new software),
+ * whether the entity's thread or the module's worker handles them. */
+static void
+test_doip_download (void)
+{
+  guint16 port;
+  g_autoptr(EwSimVehicle) vehicle = start_doip ("vw-golf-mk7", NULL, &port);
+  g_autofree char *uri = g_strdup_printf ("doip:127.0.0.1:%u", port);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *software = NULL;
+  Flash f = { 0 };
+  guint n_blocks;
+
+  flash_open (&f, uri);
+  software = read_software (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (software, !=, "0777");
+  g_clear_pointer (&software, g_free);
+  flash_prepare (&f, FALSE);
+  n_blocks = flash_download (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_blocks, ==, (APP_LENGTH + BLOCK_DATA - 1) / BLOCK_DATA);
+  g_assert_cmpuint (ew_sim_vehicle_get_n_requests (vehicle), >, n_blocks);
+  g_assert_cmpuint (check_memory (&f), ==, 0x00);
+  g_bytes_unref (ew_uds_client_routine_control (f.client, EW_UDS_ROUTINE_START, 0xFF01, NULL, 0,
+                                                NULL, &error));
+  g_assert_no_error (error);
+  reset_and_wait (&f);
+  software = read_software (&f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (software, ==, "0777");
+  flash_close (&f);
+}
+
+/* Reads one DoIP message from a blocking socket (bounded by its timeout). */
+static EwDoipMessage *
+doip_read (GSocket *socket, EwDoipStreamParser *parser)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      EwDoipMessage *m = ew_doip_stream_parser_next (parser, &error);
+      guint8 buffer[4096];
+      gssize n;
+
+      g_assert_no_error (error);
+      if (m != NULL)
+        return m;
+      n = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      ew_doip_stream_parser_push (parser, buffer, n);
+    }
+}
+
+/* Requests that arrive together are answered in order, also when the
+ * first goes to the module's worker and the next could be handled at
+ * once on the entity's thread. */
+static void
+test_doip_order (void)
+{
+  static const guint8 requests[][3] = {
+    { 0x10, 0x03 },          /* session control: the worker */
+    { 0x3E, 0x00 },          /* tester present: at once when idle */
+    { 0x22, 0xF1, 0x90 },    /* read the VIN: at once when idle */
+  };
+  static const gsize lengths[] = { 2, 2, 3 };
+  static const guint8 answers[] = { 0x50, 0x7E, 0x62 };
+  guint16 port;
+  g_autoptr(EwSimVehicle) vehicle = start_doip ("vw-golf-mk7", NULL, &port);
+  const EwModule *engine = ew_family_find_module (family ("vw-golf-mk7"), "engine");
+  guint16 target = engine->addressing.doip_logical_address;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) to = g_inet_socket_address_new (loopback, port);
+  g_autoptr(EwDoipStreamParser) parser = ew_doip_stream_parser_new (65536);
+  g_autoptr(GByteArray) burst = g_byte_array_new ();
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GError) error = NULL;
+  EwDoipRoutingActivationRequest activation = { .source_address = 0x0E80 };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(EwDoipMessage) m = NULL;
+
+  for (guint round = 0; round < 20; round++)
+    {
+      if (socket == NULL)
+        {
+          socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+          g_assert_no_error (error);
+          g_socket_set_timeout (socket, 2);
+          g_assert_true (g_socket_connect (socket, to, NULL, &error));
+          g_assert_no_error (error);
+          bytes = ew_doip_encode_routing_activation_request (2, &activation);
+          g_assert_cmpint (g_socket_send (socket, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                          NULL, &error), ==, (gssize) g_bytes_get_size (bytes));
+          g_clear_pointer (&bytes, g_bytes_unref);
+          m = doip_read (socket, parser);
+          g_assert_cmpuint (m->payload_type, ==, EW_DOIP_ROUTING_ACTIVATION_RESPONSE);
+          g_clear_pointer (&m, ew_doip_message_free);
+        }
+
+      /* all three in one write */
+      g_byte_array_set_size (burst, 0);
+      for (guint i = 0; i < G_N_ELEMENTS (requests); i++)
+        {
+          g_autoptr(GBytes) one = ew_doip_encode_diagnostic_message (2, 0x0E80, target, requests[i],
+                                                                     lengths[i]);
+
+          g_byte_array_append (burst, g_bytes_get_data (one, NULL), g_bytes_get_size (one));
+        }
+      g_assert_cmpint (g_socket_send (socket, (const char *) burst->data, burst->len, NULL, &error),
+                       ==, (gssize) burst->len);
+      g_assert_no_error (error);
+
+      for (guint i = 0; i < G_N_ELEMENTS (answers); )
+        {
+          guint16 sa, ta;
+          const guint8 *data;
+          gsize n;
+
+          m = doip_read (socket, parser);
+          if (m->payload_type == EW_DOIP_DIAGNOSTIC_MESSAGE_ACK)
+            {
+              g_clear_pointer (&m, ew_doip_message_free);
+              continue;
+            }
+          g_assert_cmpuint (m->payload_type, ==, EW_DOIP_DIAGNOSTIC_MESSAGE);
+          g_assert_true (ew_doip_decode_diagnostic_message (m->payload, &sa, &ta, &data, &n, NULL));
+          g_assert_cmpuint (sa, ==, target);
+          g_assert_cmpuint (n, >=, 1);
+          g_assert_cmphex (data[0], ==, answers[i]);
+          g_clear_pointer (&m, ew_doip_message_free);
+          i++;
+        }
+    }
+  /* the module took them all */
+  g_assert_cmpuint (ew_sim_ecu_get_session (ew_sim_vehicle_find_ecu (vehicle, "engine")), ==, 0x03);
+}
+
 /* bad-crc=MODULE — check memory reports the download corrupt. */
 static void
 test_fault_bad_crc (void)
@@ -828,6 +967,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sim-vehicle/doip/every-module", test_doip_every_module);
   g_test_add_func ("/sim-vehicle/doip/loopback-only", test_doip_loopback_only);
   g_test_add_func ("/sim-vehicle/doip/link-drop", test_doip_link_drop);
+  g_test_add_func ("/sim-vehicle/doip/download", test_doip_download);
+  g_test_add_func ("/sim-vehicle/doip/order", test_doip_order);
   g_test_add_func ("/sim-vehicle/state/across-restart", test_state_across_restart);
   g_test_add_func ("/sim-vehicle/state/wrong-family", test_state_wrong_family);
   g_test_add_func ("/sim-vehicle/bad-uris", test_bad_uris);

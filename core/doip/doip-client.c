@@ -1,8 +1,15 @@
-/* doip-client.c — ISO 13400-2 tester: one TCP_DATA connection read by its
- * own thread. The thread answers alive checks at once (the entity closes
- * a socket that stays silent), sorts diagnostic messages by their source
- * address into per-target queues, and hands every other answer to the one
- * request in flight (requests are serialised: DoIP acknowledges in order).
+/* doip-client.c — ISO 13400-2 tester: one TCP_DATA connection. Whoever
+ * reads it answers alive checks at once (the entity closes a socket that
+ * stays silent), sorts diagnostic messages by their source address into
+ * per-target queues, and hands every other answer to the one request in
+ * flight (requests are serialised: DoIP acknowledges in order).
+ *
+ * A caller waiting for an answer reads the socket itself when nobody else
+ * does (the others wait for what it sorts out), so an answer wakes the
+ * caller directly instead of a reader thread that then wakes the caller:
+ * one thread hand-off less per request. A background thread reads only
+ * while no caller has waited for CALLER_READS_US, to answer alive checks
+ * and notice a closed connection between requests.
  */
 #define G_LOG_DOMAIN "ew-doip"
 
@@ -18,6 +25,12 @@
 /* The largest payload we take from an entity: diagnostic responses carry
  * at most a few MiB (uploads); more means a broken stream. */
 #define CLIENT_MAX_PAYLOAD (64u * 1024 * 1024)
+/* what one receive takes from the socket */
+#define READ_BUFFER_LENGTH (64u * 1024)
+/* how long after the last caller's wait the background thread reads */
+#define CALLER_READS_US    (20 * 1000)
+/* how long the background thread waits in one poll() */
+#define BACKGROUND_POLL_US (100 * 1000)
 
 
 /* ---- URI ---- */
@@ -133,6 +146,65 @@ resolve_host (const char    *host,
 }
 
 gboolean
+ew_doip_socket_send_vectors (GSocket        *socket,
+                             GOutputVector  *vectors,
+                             guint           n_vectors,
+                             guint           timeout_ms,
+                             GCancellable   *cancellable,
+                             GError        **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gint64 remaining;
+      gssize n;
+
+      /* skip what is written (and empty vectors) */
+      while (n_vectors > 0 && vectors[0].size == 0)
+        vectors++, n_vectors--;
+      if (n_vectors == 0)
+        return TRUE;
+
+      /* try first: a socket with room takes it without a poll() */
+      n = g_socket_send_message (socket, NULL, vectors, (gint) n_vectors, NULL, 0,
+                                 G_SOCKET_MSG_NONE, cancellable, &local_error);
+      if (n < 0)
+        {
+          if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          g_clear_error (&local_error);
+          remaining = deadline - g_get_monotonic_time ();
+          if (remaining <= 0)
+            {
+              g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_TIMEOUT,
+                           "DoIP: the peer did not take data within %u ms", timeout_ms);
+              return FALSE;
+            }
+          if (!g_socket_condition_timed_wait (socket, G_IO_OUT, remaining, cancellable, &local_error) &&
+              !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          continue;
+        }
+      for (guint i = 0; i < n_vectors && n > 0; i++)
+        {
+          gsize taken = MIN ((gsize) n, vectors[i].size);
+
+          vectors[i].buffer = (const guint8 *) vectors[i].buffer + taken;
+          vectors[i].size -= taken;
+          n -= (gssize) taken;
+        }
+    }
+}
+
+gboolean
 ew_doip_socket_send_all (GSocket       *socket,
                          const guint8  *data,
                          gsize          length,
@@ -140,42 +212,9 @@ ew_doip_socket_send_all (GSocket       *socket,
                          GCancellable  *cancellable,
                          GError       **error)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  GOutputVector vector = { data, length };
 
-  while (length > 0)
-    {
-      gint64 remaining = deadline - g_get_monotonic_time ();
-      gssize n;
-
-      if (remaining <= 0)
-        {
-          g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_TIMEOUT,
-                       "DoIP: the peer did not take data within %u ms", timeout_ms);
-          return FALSE;
-        }
-      if (!g_socket_condition_timed_wait (socket, G_IO_OUT, remaining, cancellable, error))
-        {
-          if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-            {
-              g_clear_error (error);
-              continue;
-            }
-          return FALSE;
-        }
-      n = g_socket_send_with_blocking (socket, (const char *) data, length, FALSE, cancellable, error);
-      if (n < 0)
-        {
-          if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            {
-              g_clear_error (error);
-              continue;
-            }
-          return FALSE;
-        }
-      data += n;
-      length -= n;
-    }
-  return TRUE;
+  return ew_doip_socket_send_vectors (socket, &vector, 1, timeout_ms, cancellable, error);
 }
 
 /* ---- vehicle identification (UDP) ---- */
@@ -359,9 +398,18 @@ struct _EwDoipClient {
   GThread        *reader;
   GCancellable   *reader_cancellable;
 
+  /* the reading role's, touched only by whoever holds it */
+  EwDoipStreamParser *parser;
+  guint8         *read_buffer;
+
   GMutex          lock;              /* guards the fields below */
-  GHashTable     *diag_queues;       /* source address → EwWaitQueue of GBytes */
-  EwWaitQueue      *responses;         /* Response */
+  GCond           cond;              /* an item queued, the reading role free, or closed */
+  GCond           idle_cond;         /* the background thread: closed */
+  gboolean        is_reading;        /* someone holds the reading role */
+  guint           n_waiting;         /* callers waiting for an item */
+  gint64          last_wait_us;      /* when a caller last stopped waiting */
+  GHashTable     *diag_queues;       /* source address → GQueue of GBytes */
+  GQueue          responses;         /* Response */
   gboolean        is_closed;
   char           *close_reason;
   gboolean        is_activated;
@@ -372,6 +420,12 @@ struct _EwDoipClient {
 G_DEFINE_FINAL_TYPE (EwDoipClient, ew_doip_client, G_TYPE_OBJECT)
 
 static void
+diag_queue_free (GQueue *queue)
+{
+  g_queue_free_full (queue, (GDestroyNotify) g_bytes_unref);
+}
+
+static void
 ew_doip_client_init (EwDoipClient *self)
 {
   self->protocol_version = EW_DOIP_VERSION_2012;
@@ -380,8 +434,12 @@ ew_doip_client_init (EwDoipClient *self)
   g_mutex_init (&self->write_lock);
   g_mutex_init (&self->request_lock);
   g_mutex_init (&self->lock);
-  self->diag_queues = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ew_wait_queue_free);
-  self->responses = ew_wait_queue_new ((GDestroyNotify) response_free);
+  g_cond_init (&self->cond);
+  g_cond_init (&self->idle_cond);
+  self->diag_queues = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) diag_queue_free);
+  g_queue_init (&self->responses);
+  self->parser = ew_doip_stream_parser_new (CLIENT_MAX_PAYLOAD);
+  self->read_buffer = g_malloc (READ_BUFFER_LENGTH);
 }
 
 static void
@@ -393,7 +451,11 @@ ew_doip_client_finalize (GObject *object)
   g_clear_object (&self->socket);
   g_clear_object (&self->reader_cancellable);
   g_hash_table_unref (self->diag_queues);
-  ew_wait_queue_free (self->responses);
+  g_queue_clear_full (&self->responses, (GDestroyNotify) response_free);
+  ew_doip_stream_parser_free (self->parser);
+  g_free (self->read_buffer);
+  g_cond_clear (&self->cond);
+  g_cond_clear (&self->idle_cond);
   g_free (self->host);
   g_free (self->peer_name);
   g_free (self->close_reason);
@@ -525,9 +587,6 @@ static void
 mark_closed (EwDoipClient *self,
              const char   *reason)
 {
-  GHashTableIter iter;
-  gpointer value;
-
   g_mutex_lock (&self->lock);
   if (!self->is_closed)
     {
@@ -535,30 +594,80 @@ mark_closed (EwDoipClient *self,
       if (self->close_reason == NULL && reason != NULL)
         self->close_reason = g_strdup (reason);
     }
-  g_hash_table_iter_init (&iter, self->diag_queues);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    ew_wait_queue_close (value);
-  ew_wait_queue_close (self->responses);
+  g_cond_broadcast (&self->cond);
+  g_cond_broadcast (&self->idle_cond);
   g_mutex_unlock (&self->lock);
 }
 
-static EwWaitQueue *
+/* lock held */
+static GQueue *
+diag_queue_locked (EwDoipClient *self,
+                   guint16       source_address)
+{
+  GQueue *q = g_hash_table_lookup (self->diag_queues, GUINT_TO_POINTER (source_address));
+
+  if (q == NULL)
+    {
+      q = g_queue_new ();
+      g_hash_table_insert (self->diag_queues, GUINT_TO_POINTER (source_address), q);
+    }
+  return q;
+}
+
+static GQueue *
 diag_queue (EwDoipClient *self,
             guint16       source_address)
 {
-  EwWaitQueue *q;
+  GQueue *q;
 
   g_mutex_lock (&self->lock);
-  q = g_hash_table_lookup (self->diag_queues, GUINT_TO_POINTER (source_address));
-  if (q == NULL)
-    {
-      q = ew_wait_queue_new ((GDestroyNotify) g_bytes_unref);
-      if (self->is_closed)
-        ew_wait_queue_close (q);
-      g_hash_table_insert (self->diag_queues, GUINT_TO_POINTER (source_address), q);
-    }
+  q = diag_queue_locked (self, source_address);
   g_mutex_unlock (&self->lock);
   return q;
+}
+
+/* Queues item and wakes the waiters; after closing, item is freed. */
+static void
+queue_push (EwDoipClient   *self,
+            GQueue         *queue,
+            gpointer        item,
+            GDestroyNotify  free_item)
+{
+  g_mutex_lock (&self->lock);
+  if (self->is_closed)
+    free_item (item);
+  else
+    {
+      g_queue_push_tail (queue, item);
+      g_cond_broadcast (&self->cond);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+flush_responses (EwDoipClient *self)
+{
+  g_mutex_lock (&self->lock);
+  g_queue_clear_full (&self->responses, (GDestroyNotify) response_free);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+write_vectors (EwDoipClient   *self,
+               GOutputVector  *vectors,
+               guint           n_vectors,
+               GCancellable   *cancellable,
+               GError        **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->write_lock);
+  ok = ew_doip_socket_send_vectors (self->socket, vectors, n_vectors, EW_DOIP_CTRL_TIMEOUT_MS,
+                                    cancellable, error);
+  g_mutex_unlock (&self->write_lock);
+  if (!ok)
+    g_prefix_error (error, "DoIP connection to %s: ", self->peer_name);
+  return ok;
 }
 
 static gboolean
@@ -567,15 +676,9 @@ write_message (EwDoipClient  *self,
                GCancellable  *cancellable,
                GError       **error)
 {
-  gboolean ok;
+  GOutputVector vector = { g_bytes_get_data (message, NULL), g_bytes_get_size (message) };
 
-  g_mutex_lock (&self->write_lock);
-  ok = ew_doip_socket_send_all (self->socket, g_bytes_get_data (message, NULL), g_bytes_get_size (message),
-                                EW_DOIP_CTRL_TIMEOUT_MS, cancellable, error);
-  g_mutex_unlock (&self->write_lock);
-  if (!ok)
-    g_prefix_error (error, "DoIP connection to %s: ", self->peer_name);
-  return ok;
+  return write_vectors (self, &vector, 1, cancellable, error);
 }
 
 static void
@@ -598,7 +701,8 @@ dispatch (EwDoipClient  *self,
           g_debug ("DoIP: ignoring a diagnostic message from 0x%04X to 0x%04X, not to us (0x%04X)",
                    sa, ta, self->source_address);
         else
-          ew_wait_queue_push (diag_queue (self, sa), g_bytes_new (data, length));
+          queue_push (self, diag_queue (self, sa), g_bytes_new_from_bytes (message->payload, 4, length),
+                      (GDestroyNotify) g_bytes_unref);
         ew_doip_message_free (message);
         break;
       }
@@ -628,7 +732,7 @@ dispatch (EwDoipClient  *self,
         Response *r = g_new0 (Response, 1);
 
         r->message = message;
-        ew_wait_queue_push (self->responses, r);
+        queue_push (self, &self->responses, r, (GDestroyNotify) response_free);
         break;
       }
     default:
@@ -639,83 +743,221 @@ dispatch (EwDoipClient  *self,
     }
 }
 
+/* One read by the holder of the reading role: waits up to timeout_us
+ * (negative: no limit; 0: takes only what is there) for data, for
+ * cancellable or for the client's closing, then dispatches every whole
+ * message. FALSE when the connection has ended, *reason saying why. */
+static gboolean
+read_pass (EwDoipClient  *self,
+           gint64         timeout_us,
+           GCancellable  *cancellable,
+           char         **reason)
+{
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  /* read first: an answer already there costs no poll() */
+  n = g_socket_receive_with_blocking (self->socket, (char *) self->read_buffer, READ_BUFFER_LENGTH,
+                                      FALSE, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      GPollFD fds[3] = { { g_socket_get_fd (self->socket), G_IO_IN | G_IO_HUP | G_IO_ERR, 0 } };
+      gboolean has_close_fd, has_cancel_fd = FALSE;
+      guint n_fds = 1;
+
+      g_clear_error (&error);
+      if (timeout_us == 0)
+        return TRUE;
+      has_close_fd = g_cancellable_make_pollfd (self->reader_cancellable, &fds[n_fds]);
+      if (has_close_fd)
+        n_fds++;
+      if (cancellable != NULL)
+        {
+          has_cancel_fd = g_cancellable_make_pollfd (cancellable, &fds[n_fds]);
+          if (has_cancel_fd)
+            n_fds++;
+        }
+      g_poll (fds, n_fds, timeout_us < 0 ? -1 : (gint) MIN ((timeout_us + 999) / 1000, G_MAXINT));
+      if (has_close_fd)
+        g_cancellable_release_fd (self->reader_cancellable);
+      if (has_cancel_fd)
+        g_cancellable_release_fd (cancellable);
+      if (g_cancellable_is_cancelled (self->reader_cancellable))
+        {
+          *reason = g_strdup ("closed by the tester");
+          return FALSE;
+        }
+      if (fds[0].revents == 0)
+        return TRUE;
+      n = g_socket_receive_with_blocking (self->socket, (char *) self->read_buffer, READ_BUFFER_LENGTH,
+                                          FALSE, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return TRUE;
+    }
+  if (n < 0)
+    {
+      *reason = g_strdup (error->message);
+      return FALSE;
+    }
+  if (n == 0)
+    {
+      *reason = g_strdup ("the entity closed the connection");
+      return FALSE;
+    }
+
+  ew_doip_stream_parser_push (self->parser, self->read_buffer, n);
+  for (;;)
+    {
+      EwDoipMessage *message = ew_doip_stream_parser_next (self->parser, &error);
+      guint8 code;
+      gboolean must_close = TRUE;
+
+      if (message != NULL)
+        {
+          dispatch (self, message);
+          continue;
+        }
+      if (error == NULL)
+        return TRUE;
+      /* the tester answers bad input with a header NACK, as an entity does */
+      if (ew_doip_error_get_header_nack (error, &code, &must_close))
+        {
+          g_autoptr(GBytes) nack = ew_doip_encode_generic_nack (self->protocol_version, code);
+          g_autoptr(GError) write_error = NULL;
+
+          write_message (self, nack, self->reader_cancellable, &write_error);
+        }
+      if (must_close)
+        {
+          *reason = g_strdup_printf ("bad data from the entity: %s", error->message);
+          return FALSE;
+        }
+      g_debug ("%s", error->message);
+      g_clear_error (&error);
+    }
+}
+
+/* Takes the reading role for one read_pass(); lock held on entry and on
+ * return. */
+static void
+read_as_holder (EwDoipClient  *self,
+                gint64         timeout_us,
+                GCancellable  *cancellable)
+{
+  g_autofree char *reason = NULL;
+  gboolean ok;
+
+  self->is_reading = TRUE;
+  g_mutex_unlock (&self->lock);
+  ok = read_pass (self, timeout_us, cancellable, &reason);
+  if (!ok)
+    mark_closed (self, reason);
+  g_mutex_lock (&self->lock);
+  self->is_reading = FALSE;
+  g_cond_broadcast (&self->cond);
+}
+
+static void
+wake_waiters (GCancellable *cancellable,
+              gpointer      data)
+{
+  EwDoipClient *self = data;
+
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Waits for an item of queue until deadline_us (G_MAXINT64: no limit),
+ * reading the socket meanwhile when nobody else does. Items queued
+ * before the connection closed are still handed out. */
+static EwWaitResult
+wait_item (EwDoipClient  *self,
+           GQueue        *queue,
+           gint64         deadline_us,
+           GCancellable  *cancellable,
+           gpointer      *item)
+{
+  EwWaitResult result;
+  gboolean has_read = FALSE;
+  gulong handler = 0;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self, NULL);
+  g_mutex_lock (&self->lock);
+  self->n_waiting++;
+  for (;;)
+    {
+      gint64 now;
+
+      if (!g_queue_is_empty (queue))
+        {
+          *item = g_queue_pop_head (queue);
+          result = EW_WAIT_OK;
+          break;
+        }
+      if (self->is_closed)
+        {
+          result = EW_WAIT_CLOSED;
+          break;
+        }
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result = EW_WAIT_CANCELLED;
+          break;
+        }
+      now = g_get_monotonic_time ();
+      /* at least one look at the socket, even with no time left */
+      if (!self->is_reading && (!has_read || now < deadline_us))
+        {
+          read_as_holder (self, deadline_us == G_MAXINT64 ? -1 : MAX (deadline_us - now, 0), cancellable);
+          has_read = TRUE;
+          continue;
+        }
+      if (now >= deadline_us)
+        {
+          result = EW_WAIT_TIMEOUT;
+          break;
+        }
+      if (deadline_us == G_MAXINT64)
+        g_cond_wait (&self->cond, &self->lock);
+      else
+        g_cond_wait_until (&self->cond, &self->lock, deadline_us);
+    }
+  self->n_waiting--;
+  self->last_wait_us = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+  if (handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+  return result;
+}
+
+/* Reads while no caller does: alive checks between requests, and the
+ * entity closing the connection. */
 static gpointer
 reader_thread (gpointer data)
 {
   EwDoipClient *self = data;
-  g_autoptr(EwDoipStreamParser) parser = ew_doip_stream_parser_new (CLIENT_MAX_PAYLOAD);
-  g_autofree char *reason = NULL;
-  guint8 buffer[16384];
+  GPollFD cancel_fd;
 
-  for (;;)
+  /* keeps the cancellable's wake-up fd open for the connection's life:
+   * each poll() would otherwise create and close one */
+  g_cancellable_make_pollfd (self->reader_cancellable, &cancel_fd);
+  g_mutex_lock (&self->lock);
+  while (!self->is_closed && !g_cancellable_is_cancelled (self->reader_cancellable))
     {
-      g_autoptr(GError) error = NULL;
-      EwDoipMessage *message;
-      gboolean must_stop = FALSE;
-      gssize n;
+      gint64 now = g_get_monotonic_time ();
+      gint64 idle_at = self->last_wait_us + CALLER_READS_US;
 
-      if (!g_socket_condition_timed_wait (self->socket, G_IO_IN, -1, self->reader_cancellable, &error))
+      if (self->is_reading || self->n_waiting > 0 || now < idle_at)
         {
-          reason = g_strdup (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                             ? "closed by the tester" : error->message);
-          break;
+          g_cond_wait_until (&self->idle_cond, &self->lock, MAX (idle_at, now + CALLER_READS_US / 4));
+          continue;
         }
-      n = g_socket_receive_with_blocking (self->socket, (char *) buffer, sizeof buffer, FALSE,
-                                          self->reader_cancellable, &error);
-      if (n < 0)
-        {
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            continue;
-          reason = g_strdup (error->message);
-          break;
-        }
-      if (n == 0)
-        {
-          reason = g_strdup ("the entity closed the connection");
-          break;
-        }
-
-      ew_doip_stream_parser_push (parser, buffer, n);
-      for (;;)
-        {
-          message = ew_doip_stream_parser_next (parser, &error);
-          if (message != NULL)
-            {
-              dispatch (self, message);
-              continue;
-            }
-          if (error != NULL)
-            {
-              guint8 code;
-              gboolean must_close = TRUE;
-
-              /* the tester answers bad input with a header NACK, as an entity does */
-              if (ew_doip_error_get_header_nack (error, &code, &must_close))
-                {
-                  g_autoptr(GBytes) nack = ew_doip_encode_generic_nack (self->protocol_version, code);
-                  g_autoptr(GError) write_error = NULL;
-
-                  write_message (self, nack, self->reader_cancellable, &write_error);
-                }
-              if (must_close)
-                {
-                  reason = g_strdup_printf ("bad data from the entity: %s", error->message);
-                  must_stop = TRUE;
-                }
-              else
-                g_debug ("%s", error->message);
-              g_clear_error (&error);
-              if (must_stop)
-                break;
-              continue;
-            }
-          break;
-        }
-      if (must_stop)
-        break;
+      read_as_holder (self, BACKGROUND_POLL_US, NULL);
     }
-
-  mark_closed (self, reason);
+  g_mutex_unlock (&self->lock);
+  g_cancellable_release_fd (self->reader_cancellable);
   return NULL;
 }
 
@@ -800,10 +1042,19 @@ ew_doip_client_close (EwDoipClient *self)
 
   if (self->reader != NULL)
     {
+      /* wakes whoever polls the socket, and the background thread */
       g_cancellable_cancel (self->reader_cancellable);
+      g_mutex_lock (&self->lock);
+      g_cond_broadcast (&self->idle_cond);
+      g_mutex_unlock (&self->lock);
       g_thread_join (g_steal_pointer (&self->reader));
     }
   mark_closed (self, "closed by the tester");
+  /* a caller still reading leaves at the cancellation above */
+  g_mutex_lock (&self->lock);
+  while (self->is_reading)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
   if (self->socket != NULL)
     g_socket_close (self->socket, NULL);
 }
@@ -849,7 +1100,7 @@ wait_response (EwDoipClient  *self,
       Response *r = NULL;
       EwDoipMessage *message;
 
-      switch (ew_wait_queue_pop (self->responses, deadline, cancellable, (gpointer *) &r))
+      switch (wait_item (self, &self->responses, deadline, cancellable, (gpointer *) &r))
         {
         case EW_WAIT_OK:
           break;
@@ -972,7 +1223,7 @@ ew_doip_client_activate_routing (EwDoipClient                     *self,
   bytes = ew_doip_encode_routing_activation_request (self->protocol_version, &request);
 
   g_mutex_lock (&self->request_lock);
-  ew_wait_queue_flush (self->responses);
+  flush_responses (self);
   if (write_message (self, bytes, cancellable, error))
     answer = wait_response (self, "routing activation", EW_DOIP_ROUTING_ACTIVATION_RESPONSE,
                             EW_DOIP_ROUTING_ACTIVATION_RESPONSE, EW_DOIP_CTRL_TIMEOUT_MS,
@@ -1015,9 +1266,9 @@ ew_doip_client_send_diagnostic (EwDoipClient  *self,
                                 GCancellable  *cancellable,
                                 GError       **error)
 {
-  g_autoptr(GBytes) bytes = NULL;
+  guint8 head[EW_DOIP_DIAGNOSTIC_HEADER_LENGTH];
+  GOutputVector vectors[2];
   g_autoptr(EwDoipMessage) answer = NULL;
-  g_autoptr(GError) local_error = NULL;
   gboolean activated;
   guint16 sa, ta;
   guint8 code;
@@ -1052,11 +1303,16 @@ ew_doip_client_send_diagnostic (EwDoipClient  *self,
       return FALSE;
     }
 
-  bytes = ew_doip_encode_diagnostic_message (self->protocol_version, self->source_address,
-                                             target_address, data, length);
+  /* header and user data straight from the caller's buffer, one sendmsg() */
+  ew_doip_diagnostic_message_header (head, self->protocol_version, self->source_address,
+                                     target_address, length);
+  vectors[0].buffer = head;
+  vectors[0].size = sizeof head;
+  vectors[1].buffer = data;
+  vectors[1].size = length;
   g_mutex_lock (&self->request_lock);
-  ew_wait_queue_flush (self->responses);
-  if (write_message (self, bytes, cancellable, error))
+  flush_responses (self);
+  if (write_vectors (self, vectors, G_N_ELEMENTS (vectors), cancellable, error))
     answer = wait_response (self, "diagnostic message", EW_DOIP_DIAGNOSTIC_MESSAGE_ACK,
                             EW_DOIP_DIAGNOSTIC_MESSAGE_NACK, self->ack_timeout_ms, cancellable, error);
   g_mutex_unlock (&self->request_lock);
@@ -1092,8 +1348,8 @@ ew_doip_client_receive_diagnostic (EwDoipClient  *self,
       return NULL;
     }
 
-  switch (ew_wait_queue_pop (diag_queue (self, target_address), ew_wait_deadline_after (timeout_ms),
-                          cancellable, (gpointer *) &message))
+  switch (wait_item (self, diag_queue (self, target_address), ew_wait_deadline_after (timeout_ms),
+                     cancellable, (gpointer *) &message))
     {
     case EW_WAIT_OK:
       return message;

@@ -315,6 +315,32 @@ ew_doip_encode_diagnostic_message (guint8        protocol_version,
   return g_byte_array_free_to_bytes (a);
 }
 
+void
+ew_doip_diagnostic_message_header (guint8  *out,
+                                   guint8   protocol_version,
+                                   guint16  source_address,
+                                   guint16  target_address,
+                                   gsize    length)
+{
+  guint32 payload_length;
+
+  g_return_if_fail (length <= G_MAXUINT32 - 4);
+
+  payload_length = (guint32) length + 4;
+  out[0] = protocol_version;
+  out[1] = (guint8) ~protocol_version;
+  out[2] = EW_DOIP_DIAGNOSTIC_MESSAGE >> 8;
+  out[3] = EW_DOIP_DIAGNOSTIC_MESSAGE & 0xFF;
+  out[4] = payload_length >> 24;
+  out[5] = (payload_length >> 16) & 0xFF;
+  out[6] = (payload_length >> 8) & 0xFF;
+  out[7] = payload_length & 0xFF;
+  out[8] = source_address >> 8;
+  out[9] = source_address & 0xFF;
+  out[10] = target_address >> 8;
+  out[11] = target_address & 0xFF;
+}
+
 GBytes *
 ew_doip_encode_diagnostic_ack (guint8  protocol_version,
                                guint16 source_address,
@@ -687,6 +713,7 @@ ew_doip_error_get_header_nack (const GError *error,
 
 struct _EwDoipStreamParser {
   GByteArray *buffer;
+  gsize       start;          /* buffer bytes before it are parsed already */
   gsize       max_payload_length;
   guint64     skip_bytes;     /* payload of a discarded message still to come */
   GError     *fatal;          /* set once the stream cannot be resynchronised */
@@ -728,8 +755,29 @@ ew_doip_stream_parser_push (EwDoipStreamParser *parser,
       data += skip;
       length -= skip;
     }
-  if (length > 0)
-    g_byte_array_append (parser->buffer, data, length);
+  if (length == 0)
+    return;
+  /* parsed bytes go before new ones come: at once when nothing is left,
+   * else once they are the larger part, so that each is moved rarely */
+  if (parser->start > 0 && parser->start * 2 >= parser->buffer->len)
+    {
+      g_byte_array_remove_range (parser->buffer, 0, parser->start);
+      parser->start = 0;
+    }
+  g_byte_array_append (parser->buffer, data, length);
+}
+
+/* Drops n parsed bytes from the front. */
+static void
+parser_consume (EwDoipStreamParser *parser,
+                gsize               n)
+{
+  parser->start += n;
+  if (parser->start >= parser->buffer->len)
+    {
+      g_byte_array_set_size (parser->buffer, 0);
+      parser->start = 0;
+    }
 }
 
 guint8
@@ -745,19 +793,21 @@ ew_doip_stream_parser_next (EwDoipStreamParser  *parser,
   EwDoipHeader header = { 0 };
   g_autoptr(GError) local_error = NULL;
   EwDoipMessage *message;
-  gsize total;
+  const guint8 *data;
+  gsize length, total;
 
   if (parser->fatal != NULL)
     {
       g_propagate_error (error, g_error_copy (parser->fatal));
       return NULL;
     }
-  if (parser->buffer->len < EW_DOIP_HEADER_LENGTH)
+  data = parser->buffer->data + parser->start;
+  length = parser->buffer->len - parser->start;
+  if (length < EW_DOIP_HEADER_LENGTH)
     return NULL;
 
-  parser->last_version = parser->buffer->data[0];
-  if (!ew_doip_header_decode (parser->buffer->data, parser->buffer->len,
-                              parser->max_payload_length, &header, &local_error))
+  parser->last_version = data[0];
+  if (!ew_doip_header_decode (data, length, parser->max_payload_length, &header, &local_error))
     {
       guint8 code;
       gboolean must_close = TRUE;
@@ -766,19 +816,19 @@ ew_doip_stream_parser_next (EwDoipStreamParser  *parser,
       if (must_close)
         {
           parser->fatal = g_error_copy (local_error);
-          g_byte_array_set_size (parser->buffer, 0);
+          parser_consume (parser, length);
         }
       else
         {
           /* discard this message, payload and all, and go on */
-          guint64 have = parser->buffer->len - EW_DOIP_HEADER_LENGTH;
+          guint64 have = length - EW_DOIP_HEADER_LENGTH;
 
           if (have >= header.payload_length)
-            g_byte_array_remove_range (parser->buffer, 0, EW_DOIP_HEADER_LENGTH + header.payload_length);
+            parser_consume (parser, EW_DOIP_HEADER_LENGTH + header.payload_length);
           else
             {
               parser->skip_bytes = header.payload_length - have;
-              g_byte_array_set_size (parser->buffer, 0);
+              parser_consume (parser, length);
             }
         }
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -786,11 +836,11 @@ ew_doip_stream_parser_next (EwDoipStreamParser  *parser,
     }
 
   total = EW_DOIP_HEADER_LENGTH + (gsize) header.payload_length;
-  if (parser->buffer->len < total)
+  if (length < total)
     return NULL;
 
   message = ew_doip_message_new (header.protocol_version, header.payload_type,
-                                 parser->buffer->data + EW_DOIP_HEADER_LENGTH, header.payload_length);
-  g_byte_array_remove_range (parser->buffer, 0, total);
+                                 data + EW_DOIP_HEADER_LENGTH, header.payload_length);
+  parser_consume (parser, total);
   return message;
 }

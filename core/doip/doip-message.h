@@ -205,6 +205,15 @@ GBytes *ew_doip_encode_diagnostic_message             (guint8                   
                                                        guint16                              target_address,
                                                        const guint8                        *user_data,
                                                        gsize                                length);
+/* The generic header, source and target address of a diagnostic message
+ * with length bytes of user data: what goes before the user data, so that
+ * a sender can write both without copying the data into one buffer. */
+#define EW_DOIP_DIAGNOSTIC_HEADER_LENGTH (EW_DOIP_HEADER_LENGTH + 4)
+void    ew_doip_diagnostic_message_header             (guint8                              *out,
+                                                       guint8                               protocol_version,
+                                                       guint16                              source_address,
+                                                       guint16                              target_address,
+                                                       gsize                                length);
 /* code 0x00 gives a positive ACK (0x8002), any other a NACK (0x8003) */
 GBytes *ew_doip_encode_diagnostic_ack                 (guint8                               protocol_version,
                                                        guint16                              source_address,

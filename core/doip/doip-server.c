@@ -18,6 +18,7 @@
 #define ANNOUNCE_COUNT          3     /* A_DoIP_Announce_Num */
 #define ANNOUNCE_INTERVAL_MS    500   /* A_DoIP_Announce_Interval */
 #define UDP_MAX_DATAGRAM        1500
+#define ALIVE_CHECK_TIMEOUT_MS  500   /* A_DoIP_Alive_Check */
 
 typedef struct {
   gint                 ref;
@@ -27,11 +28,27 @@ typedef struct {
   EwDoipStreamParser  *parser;
   GMutex               lock;       /* writes and closing */
   gboolean             is_closed;
+  /* under lock: a diagnostic ACK held back so that it leaves in one
+   * segment with the answer that follows it (one wake-up of the tester
+   * instead of two); flushed at the latest when the handler returns */
+  GByteArray          *held;
   /* server thread only */
   gboolean             has_tester;
   guint16              tester_address;
   guint8               version;
+  struct _AliveCheck  *alive_check;  /* asked of this socket, answer awaited */
+  GSource             *alive_source; /* its timeout */
 } Conn;
+
+/* A routing activation waiting for the alive check of the socket that
+ * holds the same tester address (ISO 13400-2 socket handling). */
+typedef struct _AliveCheck {
+  EwDoipServer                   *server;   /* unowned: the sources die with the server */
+  Conn                           *old;      /* owned */
+  Conn                           *waiter;   /* owned: the socket asking for activation */
+  EwDoipRoutingActivationRequest  request;
+  guint8                          version;
+} AliveCheck;
 
 struct _EwDoipResponder {
   gint           ref;
@@ -97,9 +114,51 @@ conn_unref (Conn *conn)
   if (!g_atomic_int_dec_and_test (&conn->ref))
     return;
   g_clear_object (&conn->socket);
+  g_clear_pointer (&conn->held, g_byte_array_unref);
   ew_doip_stream_parser_free (conn->parser);
   g_mutex_clear (&conn->lock);
   g_free (conn);
+}
+
+/* Writes head and data (either may be empty) after whatever is held
+ * back, in one sendmsg() where the socket takes it; conn->lock held. */
+static gboolean
+conn_write_locked (Conn          *conn,
+                   const guint8  *head,
+                   gsize          head_length,
+                   const guint8  *data,
+                   gsize          length,
+                   GError       **error)
+{
+  g_autoptr(GByteArray) held = g_steal_pointer (&conn->held);
+  GOutputVector vectors[3] = {
+    { held != NULL ? held->data : NULL, held != NULL ? held->len : 0 },
+    { head, head_length },
+    { data, length },
+  };
+
+  if (conn->is_closed)
+    {
+      g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_CLOSED,
+                   "DoIP entity: the tester's connection is closed");
+      return FALSE;
+    }
+  return ew_doip_socket_send_vectors (conn->socket, vectors, G_N_ELEMENTS (vectors),
+                                      WRITE_TIMEOUT_MS, NULL, error);
+}
+
+static gboolean
+conn_write_data (Conn          *conn,
+                 const guint8  *data,
+                 gsize          length,
+                 GError       **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&conn->lock);
+  ok = conn_write_locked (conn, NULL, 0, data, length, error);
+  g_mutex_unlock (&conn->lock);
+  return ok;
 }
 
 static gboolean
@@ -107,17 +166,34 @@ conn_write (Conn     *conn,
             GBytes   *message,
             GError  **error)
 {
-  gboolean ok = FALSE;
+  return conn_write_data (conn, g_bytes_get_data (message, NULL), g_bytes_get_size (message), error);
+}
+
+/* Keeps message to go out with the next write. */
+static void
+conn_hold (Conn   *conn,
+           GBytes *message)
+{
+  g_mutex_lock (&conn->lock);
+  if (!conn->is_closed)
+    {
+      if (conn->held == NULL)
+        conn->held = g_byte_array_sized_new (64);
+      g_byte_array_append (conn->held, g_bytes_get_data (message, NULL), g_bytes_get_size (message));
+    }
+  g_mutex_unlock (&conn->lock);
+}
+
+/* Sends what is held back, if anything. */
+static void
+conn_flush (Conn *conn)
+{
+  g_autoptr(GError) error = NULL;
 
   g_mutex_lock (&conn->lock);
-  if (conn->is_closed)
-    g_set_error (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_CLOSED,
-                 "DoIP entity: the tester's connection is closed");
-  else
-    ok = ew_doip_socket_send_all (conn->socket, g_bytes_get_data (message, NULL),
-                                  g_bytes_get_size (message), WRITE_TIMEOUT_MS, NULL, error);
+  if (conn->held != NULL && !conn_write_locked (conn, NULL, 0, NULL, 0, &error))
+    g_debug ("DoIP entity: %s", error->message);
   g_mutex_unlock (&conn->lock);
-  return ok;
 }
 
 static void
@@ -143,6 +219,27 @@ conn_shut (Conn *conn)
   g_mutex_unlock (&conn->lock);
 }
 
+static void alive_check_finish (AliveCheck *check,
+                                gboolean    is_alive);
+
+/* Server thread: ends an alive check of conn that is waited for. */
+static void
+conn_end_alive_check (Conn     *conn,
+                      gboolean  is_alive)
+{
+  AliveCheck *check = g_steal_pointer (&conn->alive_check);
+  GSource *source = g_steal_pointer (&conn->alive_source);
+
+  if (check != NULL)
+    alive_check_finish (check, is_alive);
+  if (source != NULL)
+    {
+      /* frees check */
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
+}
+
 /* Server thread: closes and forgets the connection. */
 static void
 conn_close (EwDoipServer *self,
@@ -155,8 +252,12 @@ conn_close (EwDoipServer *self,
       g_clear_pointer (&conn->source, g_source_unref);
     }
   g_mutex_lock (&self->lock);
+  conn_ref (conn);
   g_ptr_array_remove (self->conns, conn);
   g_mutex_unlock (&self->lock);
+  /* a socket that closes does not answer its alive check */
+  conn_end_alive_check (conn, FALSE);
+  conn_unref (conn);
 }
 
 /* ---- responder ---- */
@@ -261,17 +362,22 @@ ew_doip_responder_send (EwDoipResponder  *responder,
                         GError          **error)
 {
   g_autoptr(GBytes) user_data = NULL;
-  g_autoptr(GBytes) message = NULL;
-  guint delay_ms;
+  EwDoipFaultAction action = EW_DOIP_FAULT_PASS;
+  guint delay_ms = 0;
+  guint8 head[EW_DOIP_DIAGNOSTIC_HEADER_LENGTH];
+  gboolean ok;
 
   g_return_val_if_fail (responder != NULL, FALSE);
   g_return_val_if_fail (data != NULL && length > 0, FALSE);
+  g_return_val_if_fail (length <= G_MAXUINT32 - 4, FALSE);
 
-  user_data = g_bytes_new (data, length);
-  message = ew_doip_encode_diagnostic_message (responder->version, responder->ecu_address,
-                                               responder->tester_address, data, length);
-  switch (consult_fault (responder->server, FALSE, responder->ecu_address,
-                         responder->tester_address, user_data, &delay_ms))
+  if (responder->server->fault_func != NULL)
+    {
+      user_data = g_bytes_new (data, length);
+      action = consult_fault (responder->server, FALSE, responder->ecu_address,
+                              responder->tester_address, user_data, &delay_ms);
+    }
+  switch (action)
     {
     case EW_DOIP_FAULT_DROP:
       return TRUE;
@@ -280,7 +386,8 @@ ew_doip_responder_send (EwDoipResponder  *responder,
         DelayedWrite *d = g_new0 (DelayedWrite, 1);
 
         d->conn = conn_ref (responder->conn);
-        d->message = g_bytes_ref (message);
+        d->message = ew_doip_encode_diagnostic_message (responder->version, responder->ecu_address,
+                                                        responder->tester_address, data, length);
         if (!schedule (responder->server, delay_ms, delayed_write_cb, d,
                        (GDestroyNotify) delayed_write_free))
           {
@@ -292,7 +399,13 @@ ew_doip_responder_send (EwDoipResponder  *responder,
       }
     case EW_DOIP_FAULT_PASS:
     default:
-      return conn_write (responder->conn, message, error);
+      /* header and user data in place, without building the message */
+      ew_doip_diagnostic_message_header (head, responder->version, responder->ecu_address,
+                                         responder->tester_address, length);
+      g_mutex_lock (&responder->conn->lock);
+      ok = conn_write_locked (responder->conn, head, sizeof head, data, length, error);
+      g_mutex_unlock (&responder->conn->lock);
+      return ok;
     }
 }
 
@@ -308,13 +421,16 @@ array_has (GArray  *array,
   return FALSE;
 }
 
+/* *in_use_by (nullable): the other socket that holds the tester address,
+ * when the answer is 0x03. */
 static guint8
 routing_decision (EwDoipServer                         *self,
                   Conn                                 *conn,
-                  const EwDoipRoutingActivationRequest *request)
+                  const EwDoipRoutingActivationRequest *request,
+                  Conn                                **in_use_by)
 {
   guint registered = 0;
-  gboolean in_use = FALSE;
+  Conn *in_use = NULL;
 
   if (request->activation_type != EW_DOIP_ACTIVATION_DEFAULT &&
       request->activation_type != EW_DOIP_ACTIVATION_WWH_OBD)
@@ -335,17 +451,101 @@ routing_decision (EwDoipServer                         *self,
         continue;
       registered++;
       if (other->tester_address == request->source_address)
-        in_use = TRUE;
+        in_use = other;
     }
   g_mutex_unlock (&self->lock);
 
-  /* ISO 13400-2 would first alive-check the other socket; a simulated
-   * entity refuses straight away */
-  if (in_use)
-    return EW_DOIP_ROUTING_SOURCE_ADDRESS_IN_USE;
+  if (in_use != NULL)
+    {
+      if (in_use_by != NULL)
+        *in_use_by = in_use;
+      return EW_DOIP_ROUTING_SOURCE_ADDRESS_IN_USE;
+    }
   if (!conn->has_tester && registered >= (guint) g_atomic_int_get (&self->max_sockets))
     return EW_DOIP_ROUTING_NO_FREE_SOCKET;
   return EW_DOIP_ROUTING_SUCCESS;
+}
+
+/* Answers a routing activation with code; returns FALSE when the
+ * connection was closed. */
+static gboolean
+routing_answer (EwDoipServer                         *self,
+                Conn                                 *conn,
+                const EwDoipRoutingActivationRequest *request,
+                guint8                                version,
+                guint8                                code)
+{
+  EwDoipRoutingActivationResponse response = { 0 };
+  g_autoptr(GBytes) answer = NULL;
+
+  response.tester_address = request->source_address;
+  response.entity_address = self->logical_address;
+  response.response_code = code;
+  if (request->has_oem_specific)
+    {
+      response.has_oem_specific = TRUE;
+      memcpy (response.oem_specific, request->oem_specific, 4);
+    }
+  answer = ew_doip_encode_routing_activation_response (version, &response);
+  conn_write_or_log (conn, answer);
+
+  if (code == EW_DOIP_ROUTING_SUCCESS)
+    {
+      conn->has_tester = TRUE;
+      conn->tester_address = request->source_address;
+      return TRUE;
+    }
+  /* ISO 13400-2 routing activation: every denial but missing authentication closes */
+  if (code != EW_DOIP_ROUTING_MISSING_AUTHENTICATION)
+    {
+      conn_close (self, conn);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+alive_check_free (AliveCheck *check)
+{
+  conn_unref (check->old);
+  conn_unref (check->waiter);
+  g_free (check);
+}
+
+/* Server thread: the old socket answered (it stays, the new one is
+ * refused) or did not (it was closed, the new one is decided afresh). */
+static void
+alive_check_finish (AliveCheck *check,
+                    gboolean    is_alive)
+{
+  Conn *waiter = check->waiter;
+  gboolean is_closed;
+  guint8 code;
+
+  g_mutex_lock (&waiter->lock);
+  is_closed = waiter->is_closed;
+  g_mutex_unlock (&waiter->lock);
+  if (is_closed)
+    return;
+  code = is_alive ? EW_DOIP_ROUTING_SOURCE_ADDRESS_IN_USE
+                  : routing_decision (check->server, waiter, &check->request, NULL);
+  routing_answer (check->server, waiter, &check->request, check->version, code);
+}
+
+static gboolean
+alive_check_timeout_cb (gpointer data)
+{
+  AliveCheck *check = data;
+  Conn *old = check->old;
+
+  /* the source is being dispatched: conn_end_alive_check must not destroy it */
+  g_clear_pointer (&old->alive_source, g_source_unref);
+  old->alive_check = NULL;
+  g_debug ("DoIP entity: tester 0x%04X did not answer the alive check within %u ms; "
+           "its socket is closed for the new one", old->tester_address, ALIVE_CHECK_TIMEOUT_MS);
+  conn_close (check->server, old);
+  alive_check_finish (check, FALSE);
+  return G_SOURCE_REMOVE;
 }
 
 /* Returns FALSE when the connection was closed. */
@@ -355,36 +555,37 @@ handle_routing_activation (EwDoipServer  *self,
                            EwDoipMessage *message)
 {
   EwDoipRoutingActivationRequest request;
-  EwDoipRoutingActivationResponse response = { 0 };
-  g_autoptr(GBytes) answer = NULL;
+  Conn *in_use_by = NULL;
+  guint8 code;
 
   if (!ew_doip_decode_routing_activation_request (message->payload, &request, NULL))
     return TRUE;   /* the header check already vouched for the length */
 
-  response.tester_address = request.source_address;
-  response.entity_address = self->logical_address;
-  response.response_code = routing_decision (self, conn, &request);
-  if (request.has_oem_specific)
+  code = routing_decision (self, conn, &request, &in_use_by);
+  /* ISO 13400-2 socket handling: the tester address is registered on
+   * another socket; an alive check there decides: a socket that answers
+   * keeps it, a silent one is closed and gives way */
+  if (code == EW_DOIP_ROUTING_SOURCE_ADDRESS_IN_USE && in_use_by != NULL &&
+      in_use_by->alive_check == NULL)
     {
-      response.has_oem_specific = TRUE;
-      memcpy (response.oem_specific, request.oem_specific, 4);
-    }
-  answer = ew_doip_encode_routing_activation_response (message->protocol_version, &response);
-  conn_write_or_log (conn, answer);
+      AliveCheck *check = g_new0 (AliveCheck, 1);
+      g_autoptr(GBytes) alive_request = ew_doip_encode (in_use_by->version, EW_DOIP_ALIVE_CHECK_REQUEST,
+                                                        NULL, 0);
 
-  if (response.response_code == EW_DOIP_ROUTING_SUCCESS)
-    {
-      conn->has_tester = TRUE;
-      conn->tester_address = request.source_address;
+      check->server = self;
+      check->old = conn_ref (in_use_by);
+      check->waiter = conn_ref (conn);
+      check->request = request;
+      check->version = message->protocol_version;
+      in_use_by->alive_check = check;
+      in_use_by->alive_source = g_timeout_source_new (ALIVE_CHECK_TIMEOUT_MS);
+      g_source_set_callback (in_use_by->alive_source, alive_check_timeout_cb, check,
+                             (GDestroyNotify) alive_check_free);
+      g_source_attach (in_use_by->alive_source, self->context);
+      conn_write_or_log (in_use_by, alive_request);
       return TRUE;
     }
-  /* ISO 13400-2 routing activation: every denial but missing authentication closes */
-  if (response.response_code != EW_DOIP_ROUTING_MISSING_AUTHENTICATION)
-    {
-      conn_close (self, conn);
-      return FALSE;
-    }
-  return TRUE;
+  return routing_answer (self, conn, &request, message->protocol_version, code);
 }
 
 typedef struct {
@@ -454,14 +655,15 @@ handle_diagnostic_message (EwDoipServer  *self,
       return TRUE;
     }
 
+  /* the ACK goes out with the handler's first answer, or when it returns */
   answer = ew_doip_encode_diagnostic_ack (message->protocol_version, ta, sa, EW_DOIP_DIAG_ACK);
-  conn_write_or_log (conn, answer);
+  conn_hold (conn, answer);
 
   d = g_new0 (Delivery, 1);
   d->server = g_object_ref (self);
   d->tester_address = sa;
   d->target_address = ta;
-  d->request = g_bytes_new (data, length);
+  d->request = g_bytes_new_from_bytes (message->payload, 4, length);
   d->responder = g_new0 (EwDoipResponder, 1);
   d->responder->ref = 1;
   d->responder->server = g_object_ref (self);
@@ -484,6 +686,7 @@ handle_diagnostic_message (EwDoipServer  *self,
       delivery_free (d);
       break;
     }
+  conn_flush (conn);
   return TRUE;
 }
 
@@ -503,6 +706,7 @@ handle_tcp_message (EwDoipServer  *self,
       g_mutex_lock (&self->lock);
       self->alive_check_responses++;
       g_mutex_unlock (&self->lock);
+      conn_end_alive_check (conn, TRUE);
       return TRUE;
     case EW_DOIP_ALIVE_CHECK_REQUEST:
       {
@@ -614,6 +818,10 @@ listener_cb (GSocket      *listener,
   conn->source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (conn->source, G_SOURCE_FUNC (conn_readable_cb), conn_ref (conn),
                          (GDestroyNotify) conn_unref);
+  /* nothing iterates the context inside the callback; without this, each
+   * dispatch blocks and unblocks the source, which wakes the context and
+   * costs another poll() for every message */
+  g_source_set_can_recurse (conn->source, TRUE);
   g_source_attach (conn->source, self->context);
 
   g_mutex_lock (&self->lock);
@@ -1080,6 +1288,13 @@ ew_doip_server_stop (EwDoipServer *self)
         {
           g_source_destroy (conn->source);
           g_clear_pointer (&conn->source, g_source_unref);
+        }
+      /* an activation still waiting is dropped with its socket */
+      conn->alive_check = NULL;
+      if (conn->alive_source != NULL)
+        {
+          g_source_destroy (conn->alive_source);
+          g_clear_pointer (&conn->alive_source, g_source_unref);
         }
     }
   g_socket_close (self->listener, NULL);

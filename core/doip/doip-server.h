@@ -3,6 +3,12 @@
  * activation, alive check and diagnostic messages over TCP, for several
  * testers at once. The simulated vehicle puts its ECUs behind it; a fault
  * injector can drop connections and drop or delay diagnostic messages.
+ *
+ * A routing activation for a tester address already active on another
+ * socket sends that socket an alive check request: if it answers within
+ * A_DoIP_Alive_Check (500 ms), the new socket is refused (0x03, source
+ * address in use); if not, the old socket is closed and the new one is
+ * activated.
  */
 #pragma once
 
@@ -31,9 +37,12 @@ guint16          ew_doip_responder_get_ecu_address    (EwDoipResponder *responde
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EwDoipResponder, ew_doip_responder_unref)
 
 /* Called on the server's thread for each diagnostic message to a known
- * target, after the positive ACK went out. It must not block: work that
- * takes time keeps a reference to the responder and answers later from
- * another thread, so that requests to different targets run concurrently. */
+ * target, after the positive ACK was queued: the ACK leaves together with
+ * the first answer sent during the call (one TCP segment), or when the
+ * handler returns. It must not block: work that takes time keeps a
+ * reference to the responder and answers later from another thread, so
+ * that requests to different targets run concurrently; quick work may
+ * answer within the call. */
 typedef void (*EwDoipDiagnosticHandler) (EwDoipServer    *server,
                                          guint16          tester_address,
                                          guint16          target_address,

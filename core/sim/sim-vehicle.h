@@ -5,7 +5,12 @@
  * address), or both at once.
  *
  * Each module has its own worker thread, so modules answer concurrently as
- * in a real car; a module handles one request at a time. The frame- and
+ * in a real car; a module handles one request at a time. Over DoIP, a
+ * request the module answers without modelled processing time (TransferData,
+ * TesterPresent, ReadDataByIdentifier, RequestDownload/-TransferExit) is
+ * handled on the DoIP entity's thread when the module is idle and no
+ * fault is injected, which spares two thread hand-offs per request; the
+ * order of requests is kept either way. The frame- and
  * link-level faults of the profile's fault spec (drop, delay, link-drop)
  * are applied here, the UDS-level ones by the ECUs.
  */

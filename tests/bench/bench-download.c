@@ -14,7 +14,9 @@
  * Options:
  *   --bytes N        CAN download size (default 256 KiB; 4 MiB takes
  *                    ~140 s of wire time)
- *   --doip-bytes N   DoIP download size (default 4 MiB)
+ *   --doip-bytes N   DoIP download size (default 4 MiB); when no region of
+ *                    the module holds it (64 MiB, say), the in-process car
+ *                    gets one more region of that size for the run
  *   --family ID, --module ID   the module to program (default vw-golf-mk7
  *                    infotainment: a 15 MiB application region)
  *   --doip HOST:PORT run b) against an external `ecuw sim FAMILY --doip`
@@ -548,6 +550,50 @@ bench_can (EwVehicleDatabase *db, const char *family_id, const char *module_id, 
 
 /* ---- DoIP ---- */
 
+/* A region of length bytes (rounded up to 64 KiB) after the module's
+ * others, erased by the routine of its first erasable region. */
+static gboolean
+add_bench_region (EwFamily *family, const char *module_id, gsize length, GError **error)
+{
+  EwModule *module = (EwModule *) ew_family_find_module (family, module_id);
+  const EwFlashRegion *erasable = NULL;
+  EwFlashRegion *region;
+  guint64 end = 0;
+
+  if (module == NULL || module->flash == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "%s has no programmable module \"%s\"", family->id, module_id);
+      return FALSE;
+    }
+  for (guint i = 0; i < module->flash->regions->len; i++)
+    {
+      const EwFlashRegion *r = g_ptr_array_index (module->flash->regions, i);
+
+      end = MAX (end, (guint64) r->start + r->size);
+      if (erasable == NULL && r->erase_routine != NULL)
+        erasable = r;
+    }
+  /* the next 256 MiB boundary */
+  end = (end + 0x0FFFFFFF) & ~(guint64) 0x0FFFFFFF;
+  length = (length + 0xFFFF) & ~(gsize) 0xFFFF;
+  if (erasable == NULL || end + length > G_MAXUINT32)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "%s/%s: no room in the address space for a region of %zu bytes",
+                   family->id, module_id, length);
+      return FALSE;
+    }
+  region = g_new0 (EwFlashRegion, 1);
+  region->name = g_strdup ("Bench image");
+  region->start = (guint32) end;
+  region->size = (guint32) length;
+  region->kind = EW_FLASH_REGION_APPLICATION;
+  region->erase_routine = g_strdup (erasable->erase_routine);
+  g_ptr_array_add (module->flash->regions, region);
+  return TRUE;
+}
+
 static gboolean
 bench_doip (EwVehicleDatabase *db, const char *family_id, const char *module_id,
             const char *external, gsize length, Counter *counter, GError **error)
@@ -559,6 +605,8 @@ bench_doip (EwVehicleDatabase *db, const char *family_id, const char *module_id,
   g_autofree guint8 *data = make_image (length);
   g_autofree char *uri = NULL;
   EwFamily *family = ew_vehicle_database_find_family (db, family_id);
+  g_autoptr(GError) local_error = NULL;
+  gboolean is_bench_region = FALSE;
   Outcome out = { 0 };
   guint64 instructions = 0;
   gdouble mib_s;
@@ -569,8 +617,23 @@ bench_doip (EwVehicleDatabase *db, const char *family_id, const char *module_id,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no vehicle family \"%s\"", family_id);
       return FALSE;
     }
-  if (!find_target (family, module_id, length, &t, error))
-    return FALSE;
+  if (!find_target (family, module_id, length, &t, &local_error))
+    {
+      /* no shipped module holds a download this large: the in-process car
+       * gets one more region of the size asked for (the simulated flash
+       * stores only what is written) */
+      if (external != NULL || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NO_SPACE) ||
+          !add_bench_region (family, module_id, length, error))
+        {
+          if (local_error != NULL)
+            g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_clear_error (&local_error);
+      if (!find_target (family, module_id, length, &t, error))
+        return FALSE;
+      is_bench_region = TRUE;
+    }
   if (external != NULL)
     uri = g_strdup_printf ("doip:%s?family=%s", external, family_id);
   else
@@ -590,8 +653,10 @@ bench_doip (EwVehicleDatabase *db, const char *family_id, const char *module_id,
     return FALSE;
 
   g_print ("\n== b) download over DoIP on loopback ==\n");
-  g_print ("module:        %s/%s, logical address 0x%04X, region \"%s\"\n", family_id, t.module->id,
-           t.module->addressing.doip_logical_address, t.region->name);
+  g_print ("module:        %s/%s, logical address 0x%04X, region \"%s\" 0x%08X, %u KiB%s\n",
+           family_id, t.module->id, t.module->addressing.doip_logical_address, t.region->name,
+           t.region->start, t.region->size / 1024,
+           is_bench_region ? " (added for this run: no region of the vehicle data is that large)" : "");
   g_print ("server:        %s (%s)\n", uri,
            external != NULL ? "external; instructions below are the tester's alone"
                             : "in-process DoIP server, as `ecuw sim --doip` runs it");
