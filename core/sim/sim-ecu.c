@@ -85,6 +85,8 @@ struct _EwSimEcu {
   EwSimClockFunc  clock;
   gpointer        clock_data;
   gboolean        sleeps;
+  guint           max_block_override;   /* 0: the vehicle data's figure */
+  guint           download_max_block;   /* announced by the running download */
 
   /* persistent state */
   gboolean        is_present;
@@ -378,6 +380,13 @@ ew_sim_ecu_set_sleeps (EwSimEcu *ecu,
                        gboolean  sleeps)
 {
   ecu->sleeps = sleeps;
+}
+
+void
+ew_sim_ecu_set_max_block_length (EwSimEcu *ecu,
+                                 guint     max_block_length)
+{
+  ecu->max_block_override = max_block_length;
 }
 
 /* Identification ---------------------------------------------------------- */
@@ -1414,6 +1423,8 @@ static guint
 max_block_length (EwSimEcu *ecu)
 {
   const EwProgrammingPlan *plan = ecu->module->programming;
+  if (ecu->max_block_override > 2)
+    return ecu->max_block_override;
   return plan != NULL && plan->max_block_length > 2 ? MIN (plan->max_block_length, 4095u) : 4095u;
 }
 
@@ -1428,7 +1439,8 @@ handle_request_download (Exchange     *x,
   guint8 nrc = 0;
   gint region;
   guint block = max_block_length (ecu);
-  guint8 record[3] = { 0x20, (guint8) (block >> 8), (guint8) block };
+  guint8 record[5] = { 0x40, (guint8) (block >> 24), (guint8) (block >> 16), (guint8) (block >> 8), (guint8) block };
+  gboolean is_short = block <= 0xFFFF;
 
   if (len < 4)
     {
@@ -1464,12 +1476,19 @@ handle_request_download (Exchange     *x,
   ecu->download_active = TRUE;
   ecu->download_address = address;
   ecu->download_size = size;
+  ecu->download_max_block = block;
   ecu->download_done = 0;
   ecu->next_block_counter = 0x01;
   ecu->has_last_block = FALSE;
   ecu->memory_checked = FALSE;
   ecu->application_valid = FALSE;
-  exchange_positive (x, record, sizeof record);
+  if (is_short)
+    {
+      record[2] = 0x20;
+      exchange_positive (x, record + 2, 3);
+    }
+  else
+    exchange_positive (x, record, sizeof record);
 }
 
 /* Returns FALSE when the module lost power (no answer at all). */
@@ -1489,7 +1508,7 @@ handle_transfer_data (Exchange     *x,
       x->nrc = NRC_REQUEST_SEQUENCE_ERROR;
       return TRUE;
     }
-  if (len < 2 || len > max_block_length (ecu))
+  if (len < 2 || len > ecu->download_max_block)
     {
       x->nrc = NRC_INCORRECT_LENGTH;
       return TRUE;

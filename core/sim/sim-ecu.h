@@ -80,6 +80,8 @@ void            ew_sim_ecu_set_clock       (EwSimEcu       *ecu,
 void            ew_sim_ecu_set_sleeps      (EwSimEcu       *ecu,
                                             gboolean        sleeps);
 
+void            ew_sim_ecu_set_max_block_length (EwSimEcu  *ecu,
+                                                 guint      max_block_length);
 const EwModule *ew_sim_ecu_get_module      (EwSimEcu       *ecu);
 gboolean        ew_sim_ecu_is_present      (EwSimEcu       *ecu);
 gboolean        ew_sim_ecu_is_in_bootloader (EwSimEcu      *ecu);

@@ -10,6 +10,9 @@
  * the OEM range; 0xE400 is the common default). */
 #define FUNCTIONAL_DOIP_ADDRESS 0xE400
 #define TICK_MS 100
+/* maxNumberOfBlockLength a module announces when reached over DoIP: no
+ * ISO-TP frame limit there, as Ethernet-connected modules announce 0xFFFF */
+#define DOIP_MAX_BLOCK_LENGTH 0xFFFF
 
 typedef struct _SimNode SimNode;
 
@@ -134,6 +137,7 @@ worker_thread (gpointer data)
           gsize length;
           const guint8 *bytes = g_bytes_get_data (request->request, &length);
 
+          ew_sim_ecu_set_max_block_length (node->ecu, request->responder != NULL ? DOIP_MAX_BLOCK_LENGTH : 0);
           ew_sim_ecu_handle_request (node->ecu, bytes, length, request->is_functional,
                                      respond, request);
         }
@@ -205,7 +209,10 @@ node_handle_now (SimNode *node, GBytes *request, EwDoipResponder *responder)
   r.reply_node = node;
   r.responder = responder;
   if (passes_faults (node))
-    ew_sim_ecu_handle_request (node->ecu, bytes, length, FALSE, respond, &r);
+    {
+      ew_sim_ecu_set_max_block_length (node->ecu, DOIP_MAX_BLOCK_LENGTH);
+      ew_sim_ecu_handle_request (node->ecu, bytes, length, FALSE, respond, &r);
+    }
   g_mutex_unlock (&node->ecu_lock);
   return TRUE;
 }
@@ -502,6 +509,8 @@ ew_sim_vehicle_start_doip (EwSimVehicle  *self,
     }
   ew_doip_server_add_target_address (server, FUNCTIONAL_DOIP_ADDRESS);
   ew_doip_server_set_handler (server, on_doip_request, self, NULL);
+  /* a whole TransferData block of DOIP_MAX_BLOCK_LENGTH and its addresses */
+  ew_doip_server_set_max_data_size (server, DOIP_MAX_BLOCK_LENGTH + 4);
   if (!ew_doip_server_start (server, error))
     return FALSE;
   self->doip = g_steal_pointer (&server);
