@@ -12,6 +12,8 @@
 #include "flash/flash-engine.h"
 #include "flash/flash-resume.h"
 #include "sim/sim-ecu.h"
+#include "sim/sim-faults.h"
+#include "sim/sim-profile.h"
 #include "sim/sim-flash.h"
 #include "sim/sim-vehicle.h"
 #include "store/job-store.h"
@@ -24,6 +26,7 @@ typedef struct {
   char         *tmp_dir;
   EwJobStore   *store;
   EwConnection *connection;
+  EwSimVehicle *doip_car;      /* nullable: the car behind a doip: link */
   GArray       *fractions;     /* double */
   GPtrArray    *progress_steps;
   guint64       max_bytes_sent;
@@ -78,6 +81,7 @@ static void
 fixture_close (Fixture *f)
 {
   g_clear_object (&f->connection);
+  g_clear_pointer (&f->doip_car, ew_sim_vehicle_free);
   g_clear_pointer (&f->store, ew_job_store_close);
   ew_test_remove_tree (f->tmp_dir);
   g_clear_pointer (&f->tmp_dir, g_free);
@@ -131,7 +135,9 @@ sample_path (const char *name)
 static EwSimEcu *
 sim_ecu (Fixture *f, const char *module_id)
 {
-  EwSimEcu *ecu = ew_sim_vehicle_find_ecu (ew_connection_get_sim_vehicle (f->connection), module_id);
+  EwSimEcu *ecu = ew_sim_vehicle_find_ecu (f->doip_car != NULL ? f->doip_car
+                                                             : ew_connection_get_sim_vehicle (f->connection),
+                                           module_id);
 
   g_assert_nonnull (ecu);
   return ecu;
@@ -353,6 +359,39 @@ test_power_loss (void)
   g_assert_cmpuint (count_entries (journal, "wake", "ok"), ==, 1);
   /* erased twice: before and after the power loss */
   g_assert_cmpuint (count_entries (journal, "erase", "ok"), ==, 4);
+  fixture_close (&f);
+}
+
+/* The DoIP connection drops in the middle of the download and the car's
+ * entity takes connections again 1.5 s later: the engine connects again
+ * and the same job goes on, from the bootloader, to the new software. */
+static void
+test_link_drop_doip (void)
+{
+  EwFamily *family = ew_vehicle_database_find_family (db, "vw-golf-mk7");
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EwSimProfile) profile = ew_sim_profile_load (family, "healthy", &error);
+  g_autoptr(EwSimFaults) faults = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autofree char *uri = NULL;
+
+  g_assert_no_error (error);
+  /* the preparation and the functional requests to the other modules
+   * take about fifty requests: this drops the link at the erase or in the
+   * download (a drop from 52 to 64 is handled the same way) */
+  faults = ew_sim_faults_parse ("link-drop=56:1500", &error);
+  g_assert_no_error (error);
+  f.doip_car = ew_sim_vehicle_new (family, profile, faults);
+  g_assert_true (ew_sim_vehicle_start_doip (f.doip_car, "127.0.0.1", 0, FALSE, &error));
+  g_assert_no_error (error);
+  uri = g_strdup_printf ("doip:127.0.0.1:%u", ew_sim_vehicle_get_doip_port (f.doip_car));
+  fixture_open (&f, uri);
+
+  flash_and_expect_done (&f, "cluster", "vw-golf-mk7-cluster.xml", &journal);
+  g_assert_cmpuint (count_entries (journal, "link-lost", "failed"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "reconnect", "ok"), ==, 1);
+  g_assert_cmpuint (count_entries (journal, "power-loss", NULL), ==, 0);
   fixture_close (&f);
 }
 
@@ -1037,6 +1076,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/flash-engine/fault/block-retry", test_block_retry);
   g_test_add_func ("/flash-engine/fault/power-loss", test_power_loss);
+  g_test_add_func ("/flash-engine/fault/link-drop-doip", test_link_drop_doip);
   g_test_add_func ("/flash-engine/fault/bad-crc", test_bad_crc);
   g_test_add_func ("/flash-engine/refuse/wrong-container", test_wrong_container);
   g_test_add_func ("/flash-engine/refuse/no-recovery-image", test_no_recovery_image);

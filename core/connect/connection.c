@@ -33,8 +33,11 @@ struct _EwConnection {
   EwSimVehicle *vehicle;
   char         *state_path;      /* nullable: saved on close */
 
-  /* doip: */
+  /* doip: the client is replaced when the link is reconnected */
+  GMutex        doip_lock;
   EwDoipClient *doip;
+  char         *doip_host;
+  guint16       doip_port;
 
   /* socketcan:, gsusb: the link URI without our own parameters, and the
    * one link every module's channel branches off */
@@ -54,6 +57,8 @@ ew_connection_finalize (GObject *object)
   g_clear_pointer (&self->vehicle, ew_sim_vehicle_free);
   g_clear_pointer (&self->bus, ew_sim_bus_unref);
   g_clear_object (&self->doip);
+  g_free (self->doip_host);
+  g_mutex_clear (&self->doip_lock);
   g_clear_pointer (&self->can_mux, ew_link_mux_unref);
   g_clear_pointer (&self->family, ew_family_unref);
   g_free (self->announced_vin);
@@ -73,6 +78,7 @@ ew_connection_class_init (EwConnectionClass *klass)
 static void
 ew_connection_init (EwConnection *self)
 {
+  g_mutex_init (&self->doip_lock);
 }
 
 /* "a=1&b=2" into a table of unescaped strings. */
@@ -220,6 +226,19 @@ open_sim (EwConnection       *self,
   return ew_sim_vehicle_start_bus (self->vehicle, self->bus, error);
 }
 
+/* A TCP connection to the entity with routing activated. transfer full */
+static EwDoipClient *
+connect_doip (const char *host, guint16 port, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(EwDoipClient) client = ew_doip_client_new ();
+
+  if (!ew_doip_client_connect (client, host, port, DOIP_TIMEOUT_MS, cancellable, error))
+    return NULL;
+  if (!ew_doip_client_activate_routing (client, 0x00, NULL, NULL, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&client);
+}
+
 static gboolean
 open_doip (EwConnection       *self,
            const char         *address,
@@ -254,11 +273,11 @@ open_doip (EwConnection       *self,
         self->announced_vin = g_strdup (a->vin);
     }
 
-  self->doip = ew_doip_client_new ();
-  if (!ew_doip_client_connect (self->doip, host, port, DOIP_TIMEOUT_MS, cancellable, error))
+  self->doip = connect_doip (host, port, cancellable, error);
+  if (self->doip == NULL)
     return FALSE;
-  if (!ew_doip_client_activate_routing (self->doip, 0x00, NULL, NULL, cancellable, error))
-    return FALSE;
+  self->doip_host = g_steal_pointer (&host);
+  self->doip_port = port;
 
   if (self->family == NULL && self->announced_vin != NULL)
     {
@@ -444,6 +463,8 @@ ew_connection_open_channel (EwConnection    *self,
                        module->name, module->id);
           return NULL;
         }
+      g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->doip_lock);
+
       return EW_CHANNEL (ew_doip_channel_new (self->doip, module->addressing.doip_logical_address));
     }
 
@@ -474,8 +495,12 @@ ew_connection_open_functional_channel (EwConnection    *self,
   if (!check_open (self, error))
     return NULL;
   if (self->kind == LINK_DOIP)
-    /* ISO 13400-2: 0xE400 addresses every ECU behind the entity */
-    return EW_CHANNEL (ew_doip_channel_new (self->doip, 0xE400));
+    {
+      g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->doip_lock);
+
+      /* ISO 13400-2: 0xE400 addresses every ECU behind the entity */
+      return EW_CHANNEL (ew_doip_channel_new (self->doip, 0xE400));
+    }
 
   if (!ew_isotp_functional_config_for_module (module, EW_ISOTP_ROLE_TESTER, &config, error))
     return NULL;
@@ -483,6 +508,35 @@ ew_connection_open_functional_channel (EwConnection    *self,
   if (link == NULL)
     return NULL;
   return (EwChannel *) ew_isotp_channel_new (link, &config, error);
+}
+
+gboolean
+ew_connection_reconnect (EwConnection  *self,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_autoptr(EwDoipClient) client = NULL;
+  g_autoptr(EwDoipClient) old = NULL;
+
+  g_return_val_if_fail (EW_IS_CONNECTION (self), FALSE);
+
+  if (!check_open (self, error))
+    return FALSE;
+  /* the simulated bus and CAN links have no connection of their own */
+  if (self->kind != LINK_DOIP)
+    return TRUE;
+  client = connect_doip (self->doip_host, self->doip_port, cancellable, error);
+  if (client == NULL)
+    {
+      g_prefix_error (error, "Link %s cannot be connected again: ", self->uri);
+      return FALSE;
+    }
+  g_mutex_lock (&self->doip_lock);
+  old = g_steal_pointer (&self->doip);
+  self->doip = g_steal_pointer (&client);
+  g_mutex_unlock (&self->doip_lock);
+  ew_doip_client_close (old);
+  return TRUE;
 }
 
 void

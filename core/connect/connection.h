@@ -63,6 +63,13 @@ EwChannel    *ew_connection_open_functional_channel (EwConnection    *self,
                                                      const EwModule  *module,
                                                      GError         **error);
 
+/* Connects a DoIP link again after it dropped (new TCP connection and
+ * routing activation); channels opened before fail from then on, so
+ * callers open theirs again. Other links have nothing to connect: TRUE. */
+gboolean      ew_connection_reconnect           (EwConnection  *self,
+                                                 GCancellable  *cancellable,
+                                                 GError       **error);
+
 /* Ends the link; channels already open fail from then on. */
 void          ew_connection_close               (EwConnection  *self);
 

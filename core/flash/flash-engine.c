@@ -873,8 +873,36 @@ is_timeout (const GError *error)
   return error != NULL && error->domain == EW_UDS_ERROR && error->code == EW_UDS_ERROR_TIMEOUT;
 }
 
+/* The link itself is gone (a DoIP connection closed), not the module. */
+static gboolean
+is_link_lost (const GError *error)
+{
+  return g_error_matches (error, EW_CHANNEL_ERROR, EW_CHANNEL_ERROR_CLOSED);
+}
+
+/* Connects the link again and opens the module's channel anew; the job
+ * keeps its place. The functional client is opened again on its next use. */
+static gboolean
+reconnect (EwFlashJob *job, GError **error)
+{
+  g_autoptr(EwChannel) channel = NULL;
+
+  if (!ew_connection_reconnect (job->connection, NULL, error))
+    return FALSE;
+  channel = ew_connection_open_channel (job->connection, job->module, error);
+  if (channel == NULL)
+    return FALSE;
+  g_clear_object (&job->client);
+  g_set_object (&job->channel, channel);
+  job->client = ew_uds_client_new (job->channel, job->module->id);
+  g_clear_object (&job->functional);
+  g_clear_object (&job->functional_channel);
+  return TRUE;
+}
+
 /* Polls the module's software version until it answers (it wakes after a
- * reset or a power loss), bounded by wake_timeout_ms. */
+ * reset or a power loss, or the link comes back), bounded by
+ * wake_timeout_ms. */
 static gboolean
 wait_for_module (EwFlashJob *job, GError **error)
 {
@@ -893,6 +921,18 @@ wait_for_module (EwFlashJob *job, GError **error)
         answer = g_bytes_new (NULL, 0);
       if (answer != NULL || (last != NULL && last->domain == EW_UDS_NRC_ERROR))
         return TRUE;   /* any answer, even a refusal, means it is back */
+      if (is_link_lost (last))
+        {
+          g_autoptr(GError) reconnect_error = NULL;
+
+          if (reconnect (job, &reconnect_error))
+            journal (job, "reconnect", "ok", "the link dropped: connected again, the job goes on");
+          else
+            {
+              g_clear_error (&last);
+              last = g_steal_pointer (&reconnect_error);
+            }
+        }
       if (g_get_monotonic_time () >= deadline)
         break;
       g_usleep (WAKE_POLL_MS * 1000);
@@ -1238,7 +1278,7 @@ download_segments (EwFlashJob *job, GError **error)
         {
           journal (job, "download", "failed", "RequestDownload 0x%08X, %u bytes: %s", seg->address,
                    seg->length, local_error->message);
-          gboolean lost = is_timeout (local_error);
+          gboolean lost = is_timeout (local_error) || is_link_lost (local_error);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return lost ? DOWNLOAD_LOST : DOWNLOAD_FAILED;
         }
@@ -1271,7 +1311,7 @@ download_segments (EwFlashJob *job, GError **error)
               sent = ew_uds_client_transfer_data (job->client, counter, block, n, NULL, &local_error);
               if (!sent)
                 {
-                  any_timeout = any_timeout || is_timeout (local_error);
+                  any_timeout = any_timeout || is_timeout (local_error) || is_link_lost (local_error);
                   journal (job, "retry", attempt < EW_FLASH_BLOCK_ATTEMPTS ? "retry" : "failed",
                            "TransferData block 0x%02X at 0x%08X, attempt %u of %u: %s", counter,
                            seg->address + offset, attempt, EW_FLASH_BLOCK_ATTEMPTS,
@@ -1296,7 +1336,7 @@ download_segments (EwFlashJob *job, GError **error)
       if (exit == NULL)
         {
           journal (job, "download", "failed", "RequestTransferExit: %s", local_error->message);
-          gboolean lost = is_timeout (local_error);
+          gboolean lost = is_timeout (local_error) || is_link_lost (local_error);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return lost ? DOWNLOAD_LOST : DOWNLOAD_FAILED;
         }
@@ -1388,14 +1428,24 @@ program_memory (EwFlashJob *job, GError **error)
       if (!erase_regions (job, &local_error))
         {
           journal (job, "erase", "failed", "%s", local_error->message);
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
+          /* a link that dropped is connected again, and the erase repeated */
+          if (!is_link_lost (local_error) || n_wakes >= MAX_WAKES)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          result = DOWNLOAD_LOST;
         }
-      result = download_segments (job, &local_error);
+      else
+        result = download_segments (job, &local_error);
       if (result == DOWNLOAD_LOST)
         {
-          journal (job, "power-loss", "failed", "Module stopped answering after %" G_GUINT64_FORMAT
-                   " bytes: %s", job->bytes_sent, local_error->message);
+          if (is_link_lost (local_error))
+            journal (job, "link-lost", "failed", "The link dropped after %" G_GUINT64_FORMAT
+                     " bytes: %s", job->bytes_sent, local_error->message);
+          else
+            journal (job, "power-loss", "failed", "Module stopped answering after %" G_GUINT64_FORMAT
+                     " bytes: %s", job->bytes_sent, local_error->message);
           if (n_wakes >= MAX_WAKES)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));

@@ -32,6 +32,7 @@ struct _EwSimFaults {
   GRand          *rand;
   GArray         *faults;   /* Fault */
   guint           link_drop_after; /* 0 = never */
+  guint           link_down_ms;    /* 0 = for good */
 };
 
 static void
@@ -114,9 +115,15 @@ parse_item (EwSimFaults *faults,
     }
   if (strcmp (key, "link-drop") == 0)
     {
-      if (n_parts != 1 || !parse_number (parts[0], G_MAXUINT, &number) || number == 0)
+      if (n_parts < 1 || n_parts > 2 || !parse_number (parts[0], G_MAXUINT, &number) || number == 0)
         return fail (error, offset, item, "link-drop needs a message count above 0");
       faults->link_drop_after = (guint) number;
+      if (n_parts == 2)
+        {
+          if (!parse_number (parts[1], 600000, &number) || number == 0)
+            return fail (error, offset, item, "link-drop needs a time in milliseconds above 0");
+          faults->link_down_ms = (guint) number;
+        }
       return TRUE;
     }
   if (strcmp (key, "drop") == 0)
@@ -338,6 +345,12 @@ ew_sim_faults_get_delay_ms (EwSimFaults *faults,
         delay_ms = MAX (delay_ms, fault->n);
     }
   return delay_ms;
+}
+
+guint
+ew_sim_faults_get_link_down_ms (EwSimFaults *faults)
+{
+  return faults != NULL ? faults->link_down_ms : 0;
 }
 
 gboolean

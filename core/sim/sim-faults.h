@@ -21,7 +21,8 @@
  *                             (N counts from 1; without @N: every request)
  *   pending=MODULE:SID:N      N responsePending (0x78) answers before the
  *                             final answer to every SID request to MODULE
- *   link-drop=N               the link goes down after N messages
+ *   link-drop=N[:MS]          the link goes down after N messages, for
+ *                             good or for MS milliseconds (once)
  *   power-loss=MODULE:N[:MS]  MODULE loses power on receiving TransferData
  *                             block N (counted from 1 over the whole
  *                             download): it does not answer for MS
@@ -65,6 +66,8 @@ gboolean     ew_sim_faults_should_drop_frame   (EwSimFaults *faults,
                                                 const char  *module_id);
 guint        ew_sim_faults_get_delay_ms        (EwSimFaults *faults,
                                                 const char  *module_id);
+/* How long a dropped link stays down; 0: for good. */
+guint        ew_sim_faults_get_link_down_ms    (EwSimFaults *faults);
 /* TRUE once n_messages_so_far has reached the link-drop count. */
 gboolean     ew_sim_faults_link_drop_due       (EwSimFaults *faults,
                                                 guint        n_messages_so_far);

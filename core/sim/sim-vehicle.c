@@ -58,6 +58,8 @@ struct _EwSimVehicle {
   EwDoipServer *doip;
   gint          is_stopping;        /* atomic */
   gint          is_link_down;       /* atomic */
+  gint          has_dropped;        /* atomic: the link-drop fault happened */
+  gint64        link_up_at_us;      /* set before is_link_down; 0: down for good */
   guint         n_requests;         /* atomic */
 };
 
@@ -73,13 +75,28 @@ sim_request_free (SimRequest *request)
   g_free (request);
 }
 
+/* Down after a link-drop fault; one with a duration comes back by itself
+ * once that time has passed (the tester must connect again over DoIP). */
+static gboolean
+link_is_down (EwSimVehicle *vehicle)
+{
+  if (!g_atomic_int_get (&vehicle->is_link_down))
+    return FALSE;
+  if (vehicle->link_up_at_us > 0 && g_get_monotonic_time () >= vehicle->link_up_at_us)
+    {
+      g_atomic_int_set (&vehicle->is_link_down, FALSE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 respond (const guint8 *response, gsize length_bytes, gpointer user_data)
 {
   SimRequest *request = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (g_atomic_int_get (&request->reply_node->vehicle->is_link_down))
+  if (link_is_down (request->reply_node->vehicle))
     return;
   if (request->responder != NULL)
     {
@@ -101,11 +118,15 @@ passes_faults (SimNode *node)
   guint n;
   guint delay_ms;
 
-  if (g_atomic_int_get (&vehicle->is_link_down))
+  if (link_is_down (vehicle))
     return FALSE;
   n = (guint) g_atomic_int_add (&vehicle->n_requests, 1) + 1;
-  if (ew_sim_faults_link_drop_due (vehicle->faults, n))
+  if (ew_sim_faults_link_drop_due (vehicle->faults, n)
+      && g_atomic_int_compare_and_exchange (&vehicle->has_dropped, FALSE, TRUE))
     {
+      guint down_ms = ew_sim_faults_get_link_down_ms (vehicle->faults);
+
+      vehicle->link_up_at_us = down_ms > 0 ? g_get_monotonic_time () + (gint64) down_ms * 1000 : 0;
       g_atomic_int_set (&vehicle->is_link_down, TRUE);
       if (vehicle->doip != NULL)
         ew_doip_server_drop_connections (vehicle->doip);
@@ -621,7 +642,7 @@ ew_sim_vehicle_get_n_requests (EwSimVehicle *self)
 gboolean
 ew_sim_vehicle_is_link_down (EwSimVehicle *self)
 {
-  return g_atomic_int_get (&self->is_link_down);
+  return link_is_down (self);
 }
 
 void
