@@ -10,9 +10,12 @@ struct _EwJobRow {
 
   GtkLabel       *state_label;
   GtkButton      *restore_button;
+  GtkButton      *sheet_button;
 
   gint64          job_id;
   gboolean        can_restore;
+  gboolean        is_resume;      /* a programming job: goes on, not undone */
+  gboolean        has_job_sheet;
   guint           n_journal;
 };
 
@@ -154,6 +157,7 @@ ew_job_row_new (const EwJobRecord *record, GPtrArray *journal)
   g_autofree char *started = NULL;
   g_autofree char *title = NULL;
   g_autofree char *restore_name = NULL;
+  g_autofree char *sheet_name = NULL;
   g_autofree char *name = NULL;
   g_autofree char *number = NULL;
   g_autofree char *restored_number = NULL;
@@ -192,11 +196,34 @@ ew_job_row_new (const EwJobRecord *record, GPtrArray *journal)
                       && (record->state == EW_JOB_STATE_DONE || record->state == EW_JOB_STATE_RUNNING);
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->restore_button),
                                           g_variant_new_int64 (record->id));
-  /* TRANSLATORS: accessible name of the Restore button of one job */
-  restore_name = g_strdup_printf (_("Restore job %s"), number);
+  self->is_resume = record->kind == EW_JOB_KIND_PROGRAMMING;
+  if (self->is_resume)
+    {
+      /* software is not undone from a backup: the interrupted job goes on;
+       * whether it can is the page's to say (ew_job_row_set_can_resume) */
+      gtk_button_set_label (self->restore_button, _("_Resume"));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->restore_button),
+                                   _("Finish this programming job: the module is programmed again from where it stands, read back, and the same job's journal goes on"));
+      /* TRANSLATORS: accessible name of the Resume button of one job */
+      restore_name = g_strdup_printf (_("Resume job %s"), number);
+    }
+  else
+    /* TRANSLATORS: accessible name of the Restore button of one job */
+    restore_name = g_strdup_printf (_("Restore job %s"), number);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->restore_button),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, restore_name, -1);
   gtk_widget_set_visible (GTK_WIDGET (self->restore_button), self->can_restore);
+
+  self->has_job_sheet = record->state == EW_JOB_STATE_DONE ||
+                        record->state == EW_JOB_STATE_ROLLED_BACK ||
+                        record->state == EW_JOB_STATE_RESTORED;
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->sheet_button),
+                                          g_variant_new_int64 (record->id));
+  /* TRANSLATORS: accessible name of the Job Sheet button of one job */
+  sheet_name = g_strdup_printf (_("Save the job sheet of job %s"), number);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sheet_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, sheet_name, -1);
+  gtk_widget_set_visible (GTK_WIDGET (self->sheet_button), self->has_job_sheet);
 
   if (journal != NULL)
     for (guint i = 0; i < journal->len; i++)
@@ -229,6 +256,37 @@ ew_job_row_can_restore (EwJobRow *self)
   return self->can_restore;
 }
 
+gboolean
+ew_job_row_is_resume (EwJobRow *self)
+{
+  g_return_val_if_fail (EW_IS_JOB_ROW (self), FALSE);
+  return self->is_resume;
+}
+
+void
+ew_job_row_set_can_resume (EwJobRow *self, gboolean can_resume)
+{
+  g_return_if_fail (EW_IS_JOB_ROW (self));
+  g_return_if_fail (self->is_resume);
+
+  self->can_restore = can_resume;
+  gtk_widget_set_visible (GTK_WIDGET (self->restore_button), can_resume);
+}
+
+const char *
+ew_job_row_get_action_label (EwJobRow *self)
+{
+  g_return_val_if_fail (EW_IS_JOB_ROW (self), NULL);
+  return gtk_button_get_label (self->restore_button);
+}
+
+gboolean
+ew_job_row_has_job_sheet (EwJobRow *self)
+{
+  g_return_val_if_fail (EW_IS_JOB_ROW (self), FALSE);
+  return self->has_job_sheet;
+}
+
 const char *
 ew_job_row_get_state_text (EwJobRow *self)
 {
@@ -252,6 +310,7 @@ ew_job_row_class_init (EwJobRowClass *klass)
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-job-row.ui");
   gtk_widget_class_bind_template_child (widget_class, EwJobRow, state_label);
   gtk_widget_class_bind_template_child (widget_class, EwJobRow, restore_button);
+  gtk_widget_class_bind_template_child (widget_class, EwJobRow, sheet_button);
 }
 
 static void

@@ -9,12 +9,11 @@
 #include "ew-customer-view.h"
 #include "ew-quote-line-row.h"
 #include "ew-feature-row.h"
+#include "ew-job-sheet-settings.h"
 #include "coding/catalogue.h"
 #include "job/job-sheet.h"
 #include "connect/connection.h"
 #include "scan/scan.h"
-
-#define SETTINGS_SCHEMA_ID "io.github.ecuworkshop.EcuWorkshop"
 
 struct _EwJobsPage {
   GtkWidget           parent_instance;
@@ -74,20 +73,8 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The app's settings when the schema is installed; a program run from
- * the build tree without it prices at the schema's defaults. */
-static GSettings *
-open_settings (void)
-{
-  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  if (source != NULL)
-    schema = g_settings_schema_source_lookup (source, SETTINGS_SCHEMA_ID, TRUE);
-  return schema != NULL ? g_settings_new_full (schema, NULL, NULL) : NULL;
-}
-
-/* The garage's rates and fixed prices from its settings. */
+/* The garage's rates and fixed prices from its settings; a program run
+ * from the build tree without the schema prices at its defaults. */
 static void
 load_rates (GSettings *settings, EwPriceRates *rates)
 {
@@ -717,60 +704,10 @@ scan_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 
 /* The job sheet: the quote on paper, as a PDF or printed. */
 
-static char *
-settings_string (GSettings *settings, const char *key)
-{
-  char *value;
-
-  if (settings == NULL)
-    return NULL;
-  value = g_settings_get_string (settings, key);
-  if (value[0] == '\0')
-    g_clear_pointer (&value, g_free);
-  return value;
-}
-
-/* The logo as an image surface, from any format GTK reads (PNG, JPEG,
- * SVG where its loader is installed); NULL when it cannot be read, and the
- * sheet has none. */
-static cairo_surface_t *
-load_logo (const char *path)
-{
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autoptr(GError) error = NULL;
-  cairo_surface_t *surface;
-
-  if (path == NULL)
-    return NULL;
-  texture = gdk_texture_new_from_filename (path, &error);
-  if (texture == NULL)
-    {
-      g_debug ("Logo %s not used: %s", path, error->message);
-      return NULL;
-    }
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, gdk_texture_get_width (texture),
-                                        gdk_texture_get_height (texture));
-  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
-    {
-      cairo_surface_destroy (surface);
-      return NULL;
-    }
-  /* GDK's default download format is Cairo's ARGB32 */
-  gdk_texture_download (texture, cairo_image_surface_get_data (surface),
-                        cairo_image_surface_get_stride (surface));
-  cairo_surface_mark_dirty (surface);
-  return surface;
-}
-
 static EwJobSheet *
 make_sheet (EwJobsPage *self, GError **error)
 {
-  GSettings *settings = self->settings;
-  EwJobSheet *sheet;
-  cairo_surface_t *logo_surface = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *address = NULL;
-  g_autofree char *logo = NULL;
+  g_auto(EwJobSheetGarage) garage = { 0 };
   EwJobSheetInfo info = { 0 };
 
   if (self->plan == NULL)
@@ -779,17 +716,10 @@ make_sheet (EwJobsPage *self, GError **error)
                    _("There is no quote yet: scan the car first"));
       return NULL;
     }
-  name = settings_string (settings, "garage-name");
-  address = settings_string (settings, "garage-address");
-  logo = settings_string (settings, "garage-logo");
-  info.garage_name = name;
-  info.garage_address = address;
-  logo_surface = load_logo (logo);
-  info.garage_logo = logo_surface;
+  ew_job_sheet_garage_load (&garage, self->settings);
+  ew_job_sheet_garage_apply (&garage, &info);
   info.vin = self->scan != NULL ? self->scan->vin : NULL;
-  sheet = ew_job_sheet_new (self->plan, &info, NULL, error);
-  g_clear_pointer (&logo_surface, cairo_surface_destroy);
-  return sheet;
+  return ew_job_sheet_new (self->plan, &info, NULL, error);
 }
 
 gboolean
@@ -1182,7 +1112,7 @@ ew_jobs_page_init (EwJobsPage *self)
   self->recover_modules = g_ptr_array_new ();
   self->lines = g_ptr_array_new ();
   self->refused_rows = g_ptr_array_new ();
-  self->settings = open_settings ();
+  self->settings = ew_job_sheet_settings_open ();
   load_rates (self->settings, &self->rates);
   if (self->settings != NULL)
     g_signal_connect (self->settings, "changed", G_CALLBACK (on_settings_changed), self);

@@ -8,12 +8,14 @@
 #include "ew-programming-page.h"
 #include "data-dir.h"
 #include "flash/flash-engine.h"
+#include "flash/flash-resume.h"
 #include "flash/replace.h"
 
 typedef enum {
   WORK_CHECK,
   WORK_RUN,
   WORK_RECOVER,
+  WORK_RESUME,      /* an interrupted programming job goes on */
 } WorkKind;
 
 /* One thing the page offers: a job template run as a replacement, or a
@@ -69,7 +71,8 @@ typedef struct {
   gboolean            allow_downgrade;
   gboolean            allow_no_recovery_image;
   gboolean            confirm_immobiliser;
-  Preflight          *preflight;     /* WORK_CHECK out; WORK_RUN/RECOVER in (shared) */
+  Preflight          *preflight;     /* WORK_CHECK out; WORK_RUN/RECOVER/RESUME in (shared) */
+  gint64              resume_job_id; /* WORK_RESUME: the job to go on with */
   gint64              job_id;
   gint64              flash_job_id;
   EwJobState          job_state;
@@ -708,7 +711,15 @@ run_job (Work *work, EwConnection *connection, GCancellable *cancellable)
   EwJobStore *store = ew_shared_store_get_store (work->store);
   const Preflight *pf = work->preflight;
 
-  if (work->kind == WORK_RUN && pf->is_replace)
+  if (work->kind == WORK_RESUME)
+    {
+      /* the same job goes on, journalled in it (flash-resume.h) */
+      ew_flash_resume (connection, store, work->resume_job_id, NULL, on_flash_progress, work,
+                       cancellable, &work->job_error);
+      work->job_id = work->resume_job_id;
+      work->flash_job_id = work->job_id;
+    }
+  else if (work->kind == WORK_RUN && pf->is_replace)
     {
       EwReplaceOptions options = { 0 };
       EwReplaceJobs jobs = { 0 };
@@ -1286,7 +1297,9 @@ show_outcome (EwProgrammingPage *self, Work *work)
     {
     case EW_PROGRAMMING_OUTCOME_DONE:
       icon = "emblem-ok-symbolic";
-      title = work->kind == WORK_RECOVER ? _("Module Recovered") : _("Programmed and Verified");
+      title = work->kind == WORK_RECOVER ? _("Module Recovered")
+            : work->kind == WORK_RESUME ? _("Job Resumed, Programmed and Verified")
+            : _("Programmed and Verified");
       if (pf->is_replace && work->kind == WORK_RUN && pf->plan != NULL)
         /* TRANSLATORS: module name, software read back, the car's mileage */
         description = g_strdup_printf (_("The %s runs software %s, read back from the module, and holds this car's VIN and mileage (%u km). It is coded from the car and its fault memory is clear."),
@@ -1339,8 +1352,10 @@ show_outcome (EwProgrammingPage *self, Work *work)
   else
     job_text = g_strdup (_("No job was started."));
   gtk_label_set_label (self->result_job_label, job_text);
+  /* a resumed job is resumed again from History, which knows its module */
   gtk_widget_set_visible (self->recover_button,
-                          self->outcome == EW_PROGRAMMING_OUTCOME_RECOVERY_NEEDED);
+                          self->outcome == EW_PROGRAMMING_OUTCOME_RECOVERY_NEEDED &&
+                          work->kind != WORK_RESUME);
   append_log (self, title);
   gtk_stack_set_visible_child_name (self->main_stack, "finished");
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
@@ -1416,7 +1431,9 @@ start_work (EwProgrammingPage *self, Work *work)
   g_autoptr(GTask) task = NULL;
 
   work->page = g_object_ref (self);
-  work->link = g_strdup (self->link);
+  /* a resumed job may bring the link of the car it was done on */
+  if (work->link == NULL)
+    work->link = g_strdup (self->link);
   work->car_link = ew_car_link_ref (self->car_link);
   work->store = self->store ? ew_shared_store_ref (self->store) : NULL;
   work->cancellable = g_cancellable_new ();
@@ -1462,6 +1479,10 @@ start_work (EwProgrammingPage *self, Work *work)
       if (work->kind == WORK_RECOVER)
         /* TRANSLATORS: the module's name */
         heading = g_strdup_printf (_("Recovering the %s"), work->preflight->module_name);
+      else if (work->kind == WORK_RESUME)
+        /* TRANSLATORS: the job number, then the module's name */
+        heading = g_strdup_printf (_("Resuming job %lld on the %s"),
+                                   (long long) work->resume_job_id, work->preflight->module_name);
       else if (work->preflight->is_replace)
         heading = g_strdup_printf (_("Replacing the %s"), work->preflight->module_name);
       else
@@ -1476,6 +1497,9 @@ start_work (EwProgrammingPage *self, Work *work)
         set_progress_title (self, title);
       }
     }
+  /* an interrupted job left the module written in part: it must finish */
+  if (work->kind == WORK_RESUME)
+    self->is_past_erase = TRUE;
   set_work (self, work);
   if (work->kind != WORK_CHECK)
     update_cancel (self);
@@ -1962,6 +1986,77 @@ ew_programming_page_check (EwProgrammingPage *self)
   work->container_path = g_strdup (self->container_path);
   set_preflight (self, NULL);
   start_work (self, work);
+}
+
+gboolean
+ew_programming_page_resume (EwProgrammingPage  *self,
+                            gint64              job_id,
+                            GError            **error)
+{
+  g_autoptr(EwJobRecord) record = NULL;
+  g_autoptr(EwFlashResumeInfo) info = NULL;
+  EwFamily *family = NULL;
+  const EwModule *module = NULL;
+  const char *link;
+  EwJobStore *store;
+  Preflight *pf;
+  Work *work;
+
+  g_return_val_if_fail (EW_IS_PROGRAMMING_PAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->work != NULL || self->confirm != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   _("Job %lld cannot be resumed now: the Programming page is busy with another job"),
+                   (long long) job_id);
+      return FALSE;
+    }
+  if (self->store == NULL || self->car_link == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                   _("Job %lld cannot be resumed: the job store is not open"), (long long) job_id);
+      return FALSE;
+    }
+  /* a local database: quick enough to read on the main thread */
+  store = ew_shared_store_get_store (self->store);
+  record = ew_job_store_get_job (store, job_id, error);
+  if (record == NULL)
+    return FALSE;
+  info = ew_flash_resume_info_read (store, job_id, error);
+  if (info == NULL)
+    return FALSE;
+  /* the car in the bay, else the one the job was done on */
+  link = self->link != NULL ? self->link : record->link_uri;
+  if (link == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                   _("Job %lld cannot be resumed: no car is connected and the job names no link"),
+                   (long long) job_id);
+      return FALSE;
+    }
+
+  if (self->db != NULL && record->family_id != NULL)
+    family = ew_vehicle_database_find_family (self->db, record->family_id);
+  if (family != NULL)
+    module = ew_family_find_module (family, info->module_id);
+
+  pf = preflight_new ();
+  pf->module_id = g_strdup (info->module_id);
+  pf->module_name = g_strdup (module != NULL && module->name != NULL ? module->name : info->module_id);
+  pf->container_path = g_strdup (info->container_path);
+  pf->recovery_image = g_strdup (info->recovery_image);
+  pf->needs_writing = TRUE;
+
+  /* the page now follows this job: the checklist of another choice goes */
+  if (self->preflight != NULL)
+    set_preflight (self, NULL);
+  work = work_new (WORK_RESUME);
+  work->preflight = pf;
+  work->resume_job_id = job_id;
+  work->link = g_strdup (link);
+  start_work (self, work);
+  return TRUE;
 }
 
 EwProgrammingPageState

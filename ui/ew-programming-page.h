@@ -75,6 +75,14 @@ gboolean               ew_programming_page_open_finding    (EwProgrammingPage *s
 void                   ew_programming_page_check           (EwProgrammingPage *self);
 /* Asks to start (the "programming.start" action): a confirmation first. */
 void                   ew_programming_page_start           (EwProgrammingPage *self);
+/* Resumes programming job job_id, left RUNNING or FAILED in its
+ * bootloader (flash-resume.h), with the progress view, log and end state
+ * of a run; on the page's link, else the job's own. Asks nothing: the
+ * caller has confirmed. Fails without starting when the page is busy or
+ * the job cannot be resumed. */
+gboolean               ew_programming_page_resume          (EwProgrammingPage *self,
+                                                            gint64             job_id,
+                                                            GError           **error);
 
 EwProgrammingPageState ew_programming_page_get_state       (EwProgrammingPage *self);
 EwProgrammingOutcome   ew_programming_page_get_outcome     (EwProgrammingPage *self);

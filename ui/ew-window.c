@@ -173,6 +173,21 @@ on_restore_requested (EwWindow *self, gint64 job_id)
   ew_features_page_restore (self->features_page, job_id);
 }
 
+/* A programming job is not restored but resumed: the Programming page
+ * finishes it, with its progress view. */
+static void
+on_resume_requested (EwWindow *self, gint64 job_id)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!ew_programming_page_resume (self->programming_page, job_id, &error))
+    {
+      ew_history_page_add_toast (self->history_page, error->message);
+      return;
+    }
+  adw_view_stack_set_visible_child_name (self->stack, "programming");
+}
+
 /* A job a crash or a kill interrupted opens the window on History, where
  * it is listed as unfinished with its Restore action. */
 static void
@@ -214,6 +229,7 @@ ew_window_new (GtkApplication    *application,
     g_warning ("The job store cannot be opened: %s", error->message);
   ew_features_page_set_data (self->features_page, db, self->car_link, shared);
   ew_programming_page_set_data (self->programming_page, db, self->car_link, shared);
+  ew_history_page_set_database (self->history_page, db);
   ew_history_page_set_store (self->history_page, shared, error);
   if (store != NULL)
     show_unfinished_jobs (self, store);
@@ -339,4 +355,6 @@ ew_window_init (EwWindow *self)
   g_signal_connect (self, "map", G_CALLBACK (on_title_visible), NULL);
   g_object_bind_property (self->features_page, "is-busy", self->history_page, "is-busy",
                           G_BINDING_SYNC_CREATE);
+  g_signal_connect_swapped (self->history_page, "resume-requested",
+                            G_CALLBACK (on_resume_requested), self);
 }

@@ -634,59 +634,13 @@ paginate (EwJobSheet *sheet)
     }
 }
 
-EwJobSheet *
-ew_job_sheet_new (const EwJobPlan      *plan,
-                  const EwJobSheetInfo *info,
-                  const EwJobSheetDone *done,
-                  GError              **error)
+/* The quote: the work table, totals, refusals and what each class of
+ * work means for the car. */
+static void
+add_quote (EwJobSheet *sheet, const EwJobPlan *plan)
 {
-  g_autoptr(EwJobSheet) sheet = NULL;
-  g_autoptr(GDateTime) now = NULL;
-  EwJobSheetInfo empty = { 0 };
   gboolean has_class[3] = { FALSE, FALSE, FALSE };
   Block *block;
-
-  g_return_val_if_fail (plan != NULL, NULL);
-  if (info == NULL)
-    info = &empty;
-
-  sheet = g_new0 (EwJobSheet, 1);
-  sheet->pango = pango_font_map_create_context (pango_cairo_font_map_get_default ());
-  set_font_options (sheet->pango);
-  sheet->header = g_ptr_array_new_with_free_func (block_free);
-  sheet->blocks = g_ptr_array_new_with_free_func (block_free);
-  sheet->page_starts = g_array_new (FALSE, FALSE, sizeof (guint));
-  sheet->garage_name = g_strdup (info->garage_name != NULL ? info->garage_name : "ECU Workshop");
-  sheet->garage_address = g_strdup (info->garage_address);
-  sheet->reference = g_strdup (info->reference);
-  sheet->title = g_strdup (done != NULL && done->n_job_ids > 0 ? _("Job sheet") : _("Quote"));
-  if (info->date == NULL)
-    now = g_date_time_new_now_local ();
-  sheet->date = g_date_time_format (info->date != NULL ? info->date : now, "%Y-%m-%d");
-
-  if (info->garage_logo != NULL &&
-      cairo_surface_get_type (info->garage_logo) == CAIRO_SURFACE_TYPE_IMAGE &&
-      cairo_image_surface_get_width (info->garage_logo) > 0 &&
-      cairo_image_surface_get_height (info->garage_logo) > 0)
-    sheet->logo = cairo_surface_reference (info->garage_logo);
-  else if (info->garage_logo_path != NULL)
-    {
-      cairo_surface_t *logo = cairo_image_surface_create_from_png (info->garage_logo_path);
-
-      /* a missing or broken logo leaves the sheet without one */
-      if (cairo_surface_status (logo) == CAIRO_STATUS_SUCCESS &&
-          cairo_image_surface_get_width (logo) > 0 && cairo_image_surface_get_height (logo) > 0)
-        sheet->logo = logo;
-      else
-        {
-          g_debug ("Logo %s not used: %s", info->garage_logo_path,
-                   cairo_status_to_string (cairo_surface_status (logo)));
-          cairo_surface_destroy (logo);
-        }
-    }
-  build_header (sheet);
-
-  add_vehicle (sheet, plan, info);
 
   add_heading (sheet, _("Work quoted"));
   block = block_new (sheet->blocks, 4);
@@ -753,7 +707,64 @@ ew_job_sheet_new (const EwJobPlan      *plan,
     add_note (sheet, EW_WORK_CLASS_ADAPTATION,
               _("A module learns a new part or value, for example a new battery. It is quick and "
                 "needs no new software."));
+}
 
+EwJobSheet *
+ew_job_sheet_new (const EwJobPlan      *plan,
+                  const EwJobSheetInfo *info,
+                  const EwJobSheetDone *done,
+                  GError              **error)
+{
+  g_autoptr(EwJobSheet) sheet = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  EwJobSheetInfo empty = { 0 };
+
+  g_return_val_if_fail (plan != NULL, NULL);
+  if (info == NULL)
+    info = &empty;
+
+  sheet = g_new0 (EwJobSheet, 1);
+  sheet->pango = pango_font_map_create_context (pango_cairo_font_map_get_default ());
+  set_font_options (sheet->pango);
+  sheet->header = g_ptr_array_new_with_free_func (block_free);
+  sheet->blocks = g_ptr_array_new_with_free_func (block_free);
+  sheet->page_starts = g_array_new (FALSE, FALSE, sizeof (guint));
+  sheet->garage_name = g_strdup (info->garage_name != NULL ? info->garage_name : "ECU Workshop");
+  sheet->garage_address = g_strdup (info->garage_address);
+  sheet->reference = g_strdup (info->reference);
+  sheet->title = g_strdup (done != NULL && done->n_job_ids > 0 ? _("Job sheet") : _("Quote"));
+  if (info->date == NULL)
+    now = g_date_time_new_now_local ();
+  sheet->date = g_date_time_format (info->date != NULL ? info->date : now, "%Y-%m-%d");
+
+  if (info->garage_logo != NULL &&
+      cairo_surface_get_type (info->garage_logo) == CAIRO_SURFACE_TYPE_IMAGE &&
+      cairo_image_surface_get_width (info->garage_logo) > 0 &&
+      cairo_image_surface_get_height (info->garage_logo) > 0)
+    sheet->logo = cairo_surface_reference (info->garage_logo);
+  else if (info->garage_logo_path != NULL)
+    {
+      cairo_surface_t *logo = cairo_image_surface_create_from_png (info->garage_logo_path);
+
+      /* a missing or broken logo leaves the sheet without one */
+      if (cairo_surface_status (logo) == CAIRO_STATUS_SUCCESS &&
+          cairo_image_surface_get_width (logo) > 0 && cairo_image_surface_get_height (logo) > 0)
+        sheet->logo = logo;
+      else
+        {
+          g_debug ("Logo %s not used: %s", info->garage_logo_path,
+                   cairo_status_to_string (cairo_surface_status (logo)));
+          cairo_surface_destroy (logo);
+        }
+    }
+  build_header (sheet);
+
+  add_vehicle (sheet, plan, info);
+
+  /* a sheet of finished jobs alone (no plan lines) shows what was done,
+   * not an empty quote */
+  if (plan->items->len > 0 || plan->refusals->len > 0 || done == NULL || done->n_job_ids == 0)
+    add_quote (sheet, plan);
   if (!add_done (sheet, plan, done, error))
     return NULL;
 
