@@ -1282,8 +1282,10 @@ download_segments (EwFlashJob *job, GError **error)
           g_propagate_error (error, g_steal_pointer (&local_error));
           return lost ? DOWNLOAD_LOST : DOWNLOAD_FAILED;
         }
-      /* maxNumberOfBlockLength counts the SID and the counter */
-      if (plan->max_block_length > 2)
+      /* maxNumberOfBlockLength counts the SID and the counter. The vehicle
+       * data's figure is the module's on its CAN bus; behind a DoIP entity
+       * the module's own answer counts */
+      if (plan->max_block_length > 2 && !g_str_has_prefix (ew_connection_get_uri (job->connection), "doip:"))
         max_block = MIN (max_block, plan->max_block_length);
       if (max_block < 3)
         {
