@@ -485,9 +485,11 @@ pairing_text (GBytes *status)
   g_autofree char *with = NULL;
 
   if (n == 0 || data[0] != EW_IMMOBILISER_PAIRED)
-    return g_strdup ("not paired");
+    /* TRANSLATORS: an engine unit's immobiliser status */
+    return g_strdup (_("not paired"));
   with = bytes_text (data + 1, n - 1);
-  return g_strdup_printf ("paired with %s", with);
+  /* TRANSLATORS: an engine unit's immobiliser status; %s is the master's serial */
+  return g_strdup_printf (_("paired with %s"), with);
 }
 
 static gboolean
