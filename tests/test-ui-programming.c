@@ -223,6 +223,9 @@ test_used_cluster (UiFixture *fixture, gconstpointer data)
   confirm_start (fixture);
   g_assert_true (ew_programming_page_get_is_writing (page));
   iterate_until_within (job_is_finished, fixture, 60);
+  if (ew_programming_page_get_outcome (page) != EW_PROGRAMMING_OUTCOME_DONE)
+    g_test_message ("the job ended: %s",
+                    adw_status_page_get_description (ADW_STATUS_PAGE (programming_child (fixture, "result_status"))));
   g_assert_cmpint (ew_programming_page_get_outcome (page), ==, EW_PROGRAMMING_OUTCOME_DONE);
   job_id = ew_programming_page_get_last_job_id (page);
   g_assert_cmpint (job_id, >, 0);
