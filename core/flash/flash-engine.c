@@ -1017,6 +1017,8 @@ functional_open (EwFlashJob *job, GError **error)
  * module is programmed the others stop logging its absence and talking.
  * No answer is awaited; a failure to send is journalled, not fatal (the
  * module being programmed gets its own physical request). */
+#define FUNCTIONAL_SETTLE_MS 50   /* P2server_max, ISO 14229-2 default */
+
 static void
 functional_control (EwFlashJob *job, EwProgrammingStepKind kind)
 {
@@ -1081,6 +1083,11 @@ functional_control (EwFlashJob *job, EwProgrammingStepKind kind)
                                                      &error))
         goto failed;
     }
+  /* ISO 14229-2: after a request whose positive response is suppressed the
+   * client waits P2 for a negative one; by then every module, the one being
+   * programmed included, has acted on it, so the physical request that
+   * follows cannot overtake it */
+  g_usleep (FUNCTIONAL_SETTLE_MS * 1000);
   return;
 
 failed:
