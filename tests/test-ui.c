@@ -736,6 +736,47 @@ test_features_not_fitted (UiFixture *fixture, gconstpointer data)
   g_assert_cmpint (minimum, <=, 360);
 }
 
+static gboolean
+history_is_busy (UiFixture *fixture)
+{
+  gboolean is_busy = FALSE;
+
+  g_object_get (history_page (fixture), "is-busy", &is_busy, NULL);
+  return is_busy;
+}
+
+/* Closing the window while coding is written asks first; keeping it open
+ * lets the job finish, and History offers no restore meanwhile. */
+static void
+test_features_close_while_writing (UiFixture *fixture, gconstpointer data)
+{
+  EwFeaturesPage *page;
+  AdwMessageDialog *dialog;
+
+  /* every FEM request answered 150 ms late: the job takes a while */
+  scan_and_read_features (fixture, FEATURES_LINK "&faults=delay=fem:150");
+  page = features_page (fixture);
+
+  gtk_widget_activate (GTK_WIDGET (feature_row (fixture, "cornering-lights")));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "features.apply", NULL));
+  iterate_until (dialog_is_mapped, fixture);
+  respond ("apply");
+  g_assert_true (ew_features_page_get_is_writing (page));
+  g_assert_true (history_is_busy (fixture));
+
+  gtk_window_close (GTK_WINDOW (fixture->window));
+  iterate_until (dialog_is_mapped, fixture);
+  dialog = open_message_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Coding Is Being Written");
+  respond ("keep");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (fixture->window)));
+
+  iterate_until_within (features_are_idle, fixture, 30);
+  g_assert_false (ew_features_page_get_is_writing (page));
+  g_assert_false (history_is_busy (fixture));
+  g_assert_true (car_has_cornering_lights (fixture));
+}
+
 /* A job a crash left running is shown as unfinished, with Restore. */
 static void
 test_history_unfinished (UiFixture *fixture, gconstpointer data)
@@ -1007,6 +1048,8 @@ main (int argc, char **argv)
               store_fixture_set_up, test_features_failure, fixture_tear_down);
   g_test_add ("/ui/features/not-fitted", UiFixture, NULL,
               store_fixture_set_up, test_features_not_fitted, fixture_tear_down);
+  g_test_add ("/ui/features/close-while-writing", UiFixture, NULL,
+              store_fixture_set_up, test_features_close_while_writing, fixture_tear_down);
   g_test_add ("/ui/history/unfinished", UiFixture, NULL,
               store_fixture_set_up, test_history_unfinished, fixture_tear_down);
   g_test_add ("/ui/jobs/used-cluster", UiFixture, NULL,

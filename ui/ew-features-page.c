@@ -32,6 +32,8 @@ typedef struct {
   EwFeatureCatalogue *catalogue;     /* read after the work */
   GCancellable       *cancellable;
   GMainContext       *context;
+  GtkApplication     *application;   /* holds the suspend inhibitor, or NULL */
+  guint               inhibit_cookie;
 } Work;
 
 typedef struct {
@@ -115,6 +117,7 @@ static void fill_items (EwFeaturesPage *self);
 static void
 work_clear (Work *work)
 {
+  g_clear_object (&work->application);
   g_object_unref (work->page);
   g_free (work->link);
   g_clear_pointer (&work->car_link, ew_car_link_unref);
@@ -391,6 +394,11 @@ on_work_done (GObject      *source_object,
   g_autoptr(GError) error = NULL;
   gboolean ok = g_task_propagate_boolean (G_TASK (res), &error);
 
+  if (work->inhibit_cookie != 0)
+    {
+      gtk_application_uninhibit (work->application, work->inhibit_cookie);
+      work->inhibit_cookie = 0;
+    }
   if (work != self->work)
     return;
 
@@ -475,6 +483,21 @@ start_work (EwFeaturesPage *self, Work *work)
                        work->kind == WORK_RESTORE ? _("Restoring the backup…") : _("Starting…"));
   if (work->kind == WORK_READ && self->catalogue == NULL)
     gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  if (work->kind != WORK_READ)
+    {
+      /* no suspend or logout while modules are written */
+      GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+      GtkApplication *app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root)) : NULL;
+
+      if (app != NULL)
+        {
+          work->application = g_object_ref (app);
+          work->inhibit_cookie = gtk_application_inhibit (app, GTK_WINDOW (root),
+                                                          GTK_APPLICATION_INHIBIT_SUSPEND |
+                                                          GTK_APPLICATION_INHIBIT_LOGOUT,
+                                                          _("Coding is being written to the car"));
+        }
+    }
   set_work (self, work);
 
   task = g_task_new (self, work->cancellable, on_work_done, NULL);
@@ -1147,6 +1170,13 @@ ew_features_page_restore (EwFeaturesPage *self, gint64 job_id)
   work = work_new (WORK_RESTORE);
   work->job_id = job_id;
   start_work (self, work);
+}
+
+gboolean
+ew_features_page_get_is_writing (EwFeaturesPage *self)
+{
+  g_return_val_if_fail (EW_IS_FEATURES_PAGE (self), FALSE);
+  return self->work != NULL && self->work->kind != WORK_READ;
 }
 
 gboolean

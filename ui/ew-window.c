@@ -140,19 +140,29 @@ on_close_response (AdwMessageDialog *dialog, const char *response, EwWindow *sel
 static gboolean
 on_close_request (EwWindow *self)
 {
-  const char *progress;
+  gboolean is_programming = ew_programming_page_get_is_writing (self->programming_page);
   g_autofree char *body = NULL;
+  const char *heading;
 
-  if (self->is_close_confirmed || !ew_programming_page_get_is_writing (self->programming_page))
+  if (self->is_close_confirmed || (!is_programming && !ew_features_page_get_is_writing (self->features_page)))
     return FALSE;
   if (self->close_dialog != NULL)
     return TRUE;
-  progress = ew_programming_page_get_progress_title (self->programming_page);
-  /* TRANSLATORS: %s is the progress, e.g. "42 % — Programming KOMBI" */
-  body = g_strdup_printf (_("%s.\n\nClosing the window does not stop the job: the module is written to the end, or restored, and the job is journalled, but you will not see how it ends until you open the History page. The application keeps running until then. Keep the window open and the car connected until the job is done."),
-                          progress != NULL ? progress : _("A module is being programmed"));
-  self->close_dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
-                                                                   _("Programming Is Running"), body));
+  if (is_programming)
+    {
+      const char *progress = ew_programming_page_get_progress_title (self->programming_page);
+
+      heading = _("Programming Is Running");
+      /* TRANSLATORS: %s is the progress, e.g. "42 % — Programming KOMBI" */
+      body = g_strdup_printf (_("%s.\n\nClosing the window does not stop the job: the module is written to the end, or restored, and the job is journalled, but you will not see how it ends until you open the History page. The application keeps running until then. Keep the window open and the car connected until the job is done."),
+                              progress != NULL ? progress : _("A module is being programmed"));
+    }
+  else
+    {
+      heading = _("Coding Is Being Written");
+      body = g_strdup (_("Closing the window now interrupts the job while modules are written. Every change is backed up: when the app starts again the History page lists the job as unfinished and restores it. Keep the window open until the job is done."));
+    }
+  self->close_dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
   adw_message_dialog_add_responses (self->close_dialog,
                                     "keep", _("_Keep Open"),
                                     "close", _("Close _Anyway"),
@@ -164,6 +174,15 @@ on_close_request (EwWindow *self)
   g_signal_connect (self->close_dialog, "response", G_CALLBACK (on_close_response), self);
   gtk_window_present (GTK_WINDOW (self->close_dialog));
   return TRUE;
+}
+
+/* History offers no restore while engine work runs on either page. */
+static void
+on_busy_changed (EwWindow *self)
+{
+  g_object_set (self->history_page, "is-busy",
+                ew_features_page_get_is_busy (self->features_page) ||
+                ew_programming_page_get_is_busy (self->programming_page), NULL);
 }
 
 /* Restores run on the connection to the car in the bay, one job at a time. */
@@ -353,8 +372,9 @@ ew_window_init (EwWindow *self)
                             G_CALLBACK (on_title_visible), self);
   /* the title may be shown from the first frame on, with no change to tell */
   g_signal_connect (self, "map", G_CALLBACK (on_title_visible), NULL);
-  g_object_bind_property (self->features_page, "is-busy", self->history_page, "is-busy",
-                          G_BINDING_SYNC_CREATE);
+  g_signal_connect_swapped (self->features_page, "notify::is-busy", G_CALLBACK (on_busy_changed), self);
+  g_signal_connect_swapped (self->programming_page, "notify::is-busy", G_CALLBACK (on_busy_changed), self);
+  on_busy_changed (self);
   g_signal_connect_swapped (self->history_page, "resume-requested",
                             G_CALLBACK (on_resume_requested), self);
 }
