@@ -227,6 +227,13 @@ find_button (GtkWidget *widget)
   return NULL;
 }
 
+static gboolean
+cornering_row_shown (UiFixture *fixture)
+{
+  return ew_features_page_find_row (EW_FEATURES_PAGE (ew_window_get_features_page (fixture->window)),
+                                    "cornering-lights") != NULL;
+}
+
 /* Moves the focus with Tab up to n times from the start of the window and
  * tells whether it came to widget (or into it). */
 static gboolean
@@ -256,6 +263,7 @@ test_keyboard (UiFixture *fixture, gconstpointer data)
   EwFeaturesPage *features = EW_FEATURES_PAGE (ew_window_get_features_page (fixture->window));
   GtkWidget *program_button = NULL;
   GtkWidget *search;
+  GtkWidget *row;
 
   scan_link (fixture, "sim:bmw-f30?profile=used-cluster");
   g_assert_true (tab_reaches (fixture, page_child (fixture, "vin_row"), 300));
@@ -269,8 +277,10 @@ test_keyboard (UiFixture *fixture, gconstpointer data)
   search = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (features), EW_TYPE_FEATURES_PAGE,
                                                       "search_entry"));
   g_assert_true (tab_reaches (fixture, search, 300));
-  /* the features in the list view are not reached by Tab yet (GTK 4.8's
-   * list view takes the focus only once an item has had it) */
+  g_assert_true (ew_features_page_show_feature (features, "cornering-lights"));
+  iterate_until_within (cornering_row_shown, fixture, 5);
+  row = ew_features_page_find_row (features, "cornering-lights");
+  g_assert_true (tab_reaches (fixture, ew_feature_row_get_control (EW_FEATURE_ROW (row)), 300));
 }
 
 /* The scan's steps, as the technician sees them. */

@@ -823,6 +823,9 @@ on_item_bind (GtkSignalListItemFactory *factory,
   gtk_list_item_set_selectable (list_item, FALSE);
   if (ew_feature_item_is_heading (item))
     {
+      /* a heading takes the focus itself (nothing in it can): GTK 4.8's list
+       * view stops moving the focus with Tab at an item that refuses it */
+      gtk_list_item_set_selectable (list_item, TRUE);
       if (!GTK_IS_LABEL (child))
         {
           g_autoptr(GtkWidget) spare = take_spare (self->spare_headings);
