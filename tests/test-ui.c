@@ -905,8 +905,9 @@ history_is_busy (UiFixture *fixture)
   return is_busy;
 }
 
-/* Closing the window while coding is written asks first; keeping it open
- * lets the job finish, and History offers no restore meanwhile. */
+/* While coding is written the title shows the progress and closing the
+ * window asks first; keeping it open lets the job finish, and History
+ * offers no restore meanwhile. */
 static void
 test_features_close_while_writing (UiFixture *fixture, gconstpointer data)
 {
@@ -923,6 +924,8 @@ test_features_close_while_writing (UiFixture *fixture, gconstpointer data)
   respond ("apply");
   g_assert_true (ew_features_page_get_is_writing (page));
   g_assert_true (history_is_busy (fixture));
+  /* the title says how far it is */
+  g_assert_true (g_str_has_suffix (gtk_window_get_title (GTK_WINDOW (fixture->window)), "% — Coding"));
 
   gtk_window_close (GTK_WINDOW (fixture->window));
   iterate_until (dialog_is_mapped, fixture);
@@ -935,6 +938,7 @@ test_features_close_while_writing (UiFixture *fixture, gconstpointer data)
   g_assert_false (ew_features_page_get_is_writing (page));
   g_assert_false (history_is_busy (fixture));
   g_assert_true (car_has_cornering_lights (fixture));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fixture->window)), ==, "ECU Workshop");
 }
 
 /* A job a crash left running is shown as unfinished, with Restore. */

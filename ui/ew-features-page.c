@@ -68,6 +68,7 @@ struct _EwFeaturesPage {
   EwVehicleDatabase  *db;            /* borrowed */
   EwCarLink          *car_link;      /* nullable */
   EwSharedStore      *store;         /* nullable */
+  char               *progress_title; /* while writing: "42 % — Coding" */
   char               *link;
   EwConnection       *connection;    /* nullable */
   EwFeatureCatalogue *catalogue;     /* nullable */
@@ -97,6 +98,7 @@ enum {
   PROP_IS_BUSY,
   PROP_CONNECTION,
   PROP_N_PENDING,
+  PROP_PROGRESS_TITLE,
   N_PROPS
 };
 
@@ -170,6 +172,23 @@ step_text (const char *step)
   return step;
 }
 
+/* The window's title shows how far a write is, also in the task switcher;
+ * fraction < 0: nothing is written. */
+static void
+set_progress_title (EwFeaturesPage *self, double fraction)
+{
+  g_autofree char *title = NULL;
+
+  if (fraction >= 0.0)
+    /* TRANSLATORS: the window title while coding is written; %d is the percentage */
+    title = g_strdup_printf (_("%d %% — Coding"), (int) (CLAMP (fraction, 0.0, 1.0) * 100.0));
+  if (g_strcmp0 (title, self->progress_title) == 0)
+    return;
+  g_free (self->progress_title);
+  self->progress_title = g_steal_pointer (&title);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_TITLE]);
+}
+
 static gboolean
 progress_show (gpointer data)
 {
@@ -189,6 +208,7 @@ progress_show (gpointer data)
   /* the bar never goes backwards */
   if (progress->fraction > gtk_progress_bar_get_fraction (self->apply_progress))
     gtk_progress_bar_set_fraction (self->apply_progress, CLAMP (progress->fraction, 0.0, 1.0));
+  set_progress_title (self, gtk_progress_bar_get_fraction (self->apply_progress));
   return G_SOURCE_REMOVE;
 }
 
@@ -314,6 +334,7 @@ set_work (EwFeaturesPage *self, Work *work)
   self->work = work;
   gtk_revealer_set_reveal_child (self->progress_revealer,
                                  work != NULL && work->kind != WORK_READ);
+  set_progress_title (self, work != NULL && work->kind != WORK_READ ? 0.0 : -1.0);
   update_pending (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_BUSY]);
 }
@@ -1175,6 +1196,13 @@ ew_features_page_restore (EwFeaturesPage *self, gint64 job_id)
   start_work (self, work);
 }
 
+const char *
+ew_features_page_get_progress_title (EwFeaturesPage *self)
+{
+  g_return_val_if_fail (EW_IS_FEATURES_PAGE (self), NULL);
+  return self->progress_title;
+}
+
 gboolean
 ew_features_page_get_is_writing (EwFeaturesPage *self)
 {
@@ -1293,6 +1321,9 @@ ew_features_page_get_property (GObject *object, guint prop_id, GValue *value, GP
     case PROP_N_PENDING:
       g_value_set_uint (value, g_hash_table_size (self->pending));
       break;
+    case PROP_PROGRESS_TITLE:
+      g_value_set_string (value, self->progress_title);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1332,6 +1363,7 @@ ew_features_page_finalize (GObject *object)
 
   g_clear_pointer (&self->catalogue, ew_feature_catalogue_free);
   g_clear_object (&self->undo_toast);
+  g_free (self->progress_title);
   g_clear_object (&self->connection);
   g_clear_pointer (&self->car_link, ew_car_link_unref);
   g_clear_pointer (&self->store, ew_shared_store_unref);
@@ -1365,6 +1397,10 @@ ew_features_page_class_init (EwFeaturesPageClass *klass)
   properties[PROP_N_PENDING] =
     g_param_spec_uint ("n-pending", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /* "42 % — Coding" while coding or a restore is written, else NULL */
+  properties[PROP_PROGRESS_TITLE] =
+    g_param_spec_string ("progress-title", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* An apply or restore ended (the job id, 0 when none was started). */

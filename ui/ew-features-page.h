@@ -39,6 +39,8 @@ void                ew_features_page_read            (EwFeaturesPage    *self);
  * page) on the page's connection, then reads the car again. */
 void                ew_features_page_restore         (EwFeaturesPage    *self,
                                                       gint64             job_id);
+/* "42 % — Coding" while coding or a restore is written, else NULL. */
+const char         *ew_features_page_get_progress_title (EwFeaturesPage *self);
 /* Coding or a restore is being written to the car. */
 gboolean            ew_features_page_get_is_writing  (EwFeaturesPage    *self);
 gboolean            ew_features_page_get_is_busy     (EwFeaturesPage    *self);

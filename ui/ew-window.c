@@ -101,6 +101,9 @@ on_progress_title_changed (EwWindow *self)
 {
   const char *title = ew_programming_page_get_progress_title (self->programming_page);
 
+  if (title == NULL)
+    title = ew_features_page_get_progress_title (self->features_page);
+
   gtk_window_set_title (GTK_WINDOW (self), title != NULL ? title : _("ECU Workshop"));
   adw_view_switcher_title_set_title (self->switcher_title, title != NULL ? title : _("ECU Workshop"));
 }
@@ -373,6 +376,8 @@ ew_window_init (EwWindow *self)
   /* the title may be shown from the first frame on, with no change to tell */
   g_signal_connect (self, "map", G_CALLBACK (on_title_visible), NULL);
   g_signal_connect_swapped (self->features_page, "notify::is-busy", G_CALLBACK (on_busy_changed), self);
+  g_signal_connect_swapped (self->features_page, "notify::progress-title",
+                            G_CALLBACK (on_progress_title_changed), self);
   g_signal_connect_swapped (self->programming_page, "notify::is-busy", G_CALLBACK (on_busy_changed), self);
   on_busy_changed (self);
   g_signal_connect_swapped (self->history_page, "resume-requested",
