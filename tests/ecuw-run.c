@@ -1,6 +1,8 @@
 /* ecuw-run.c — see ecuw-run.h. */
 #include "ecuw-run.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 const char *ecuw_run_job_store;
@@ -23,6 +25,27 @@ ecuw_run_environment (void)
   else
     envp = g_environ_unsetenv (envp, "ECU_WORKSHOP_JOB_STORE");
   return envp;
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocess *
+spawn_ecuw (GSubprocessFlags flags, const char *const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) envp = ecuw_run_environment ();
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_environ (launcher, envp);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return process;
 }
 
 EcuwRun *

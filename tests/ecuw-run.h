@@ -2,7 +2,7 @@
  * what it leaves behind. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -24,6 +24,20 @@ extern const char *ecuw_run_job_store;
 EcuwRun    *run_ecuw           (const char *first, ...) G_GNUC_NULL_TERMINATED;
 /* The environment a run gets: this process's, with the job store. */
 char      **ecuw_run_environment (void);
+/* Starts $ECUW-style argv in the background with that environment; the
+ * child dies with the test, whatever ends it, so that a failed assertion
+ * does not leave it holding the test's output open. transfer full */
+GSubprocess *spawn_ecuw        (GSubprocessFlags   flags,
+                                const char *const *argv);
+
+/* Asserts a run's exit status; on a mismatch its stderr is printed first,
+ * so that the log says why. */
+#define assert_ecuw_status(run, status)                                          \
+  G_STMT_START {                                                                 \
+    if ((run)->exit_status != (status))                                          \
+      g_printerr ("ecuw stderr:\n%s\n", (run)->err != NULL ? (run)->err : "");  \
+    g_assert_cmpint ((run)->exit_status, ==, (status));                          \
+  } G_STMT_END
 
 /* transfer full */
 JsonNode   *parse_json         (const char *text);

@@ -43,7 +43,7 @@ test_vehicles_json (void)
   JsonArray *families;
   const char *expected[] = { "bmw-f30", "mercedes-w205", "vw-golf-mk7" };
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   g_assert_cmpstr (run->err, ==, "");
   root = parse_json (run->out);
   families = json_object_get_array_member (json_node_get_object (root), "families");
@@ -66,7 +66,7 @@ test_vehicles_text (void)
 {
   g_autoptr(EcuwRun) run = run_ecuw ("vehicles", NULL);
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   g_assert_nonnull (strstr (run->out, "bmw-f30"));
   g_assert_nonnull (strstr (run->out, "mercedes-w205"));
   g_assert_nonnull (strstr (run->out, "vw-golf-mk7"));
@@ -89,7 +89,7 @@ test_features_json (void)
       JsonArray *features;
       guint n_programming = 0;
 
-      g_assert_cmpint (run->exit_status, ==, 0);
+      assert_ecuw_status (run, 0);
       root = parse_json (run->out);
       g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "family"), ==, families[f]);
       features = json_object_get_array_member (json_node_get_object (root), "features");
@@ -136,7 +136,7 @@ test_features_unknown_family (void)
 {
   g_autoptr(EcuwRun) run = run_ecuw ("features", "no-such-family", NULL);
 
-  g_assert_cmpint (run->exit_status, ==, 1);
+  assert_ecuw_status (run, 1);
   assert_one_error_line (run, "no-such-family");
 }
 
@@ -149,7 +149,7 @@ test_vin_json (void)
   JsonObject *o, *wmi, *check, *best;
   JsonArray *candidates;
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   root = parse_json (run->out);
   o = json_node_get_object (root);
   g_assert_cmpstr (json_object_get_string_member (o, "vin"), ==, "WVWZZZAUZFW123456");
@@ -176,7 +176,7 @@ test_vin_text (void)
 {
   g_autoptr(EcuwRun) run = run_ecuw ("vin", "wvw zzz auz fw123456", NULL);
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   g_assert_nonnull (strstr (run->out, "WVWZZZAUZFW123456"));
   g_assert_nonnull (strstr (run->out, "vw-golf-mk7"));
 }
@@ -212,13 +212,13 @@ test_usage_errors (void)
   g_autoptr(EcuwRun) missing = run_ecuw ("vin", NULL);
   g_autoptr(EcuwRun) version = run_ecuw ("--version", NULL);
 
-  g_assert_cmpint (unknown->exit_status, ==, 2);
+  assert_ecuw_status (unknown, 2);
   assert_one_error_line (unknown, "frobnicate");
-  g_assert_cmpint (option->exit_status, ==, 2);
+  assert_ecuw_status (option, 2);
   assert_one_error_line (option, "--no-such-option");
-  g_assert_cmpint (missing->exit_status, ==, 2);
+  assert_ecuw_status (missing, 2);
   assert_one_error_line (missing, "VIN");
-  g_assert_cmpint (version->exit_status, ==, 0);
+  assert_ecuw_status (version, 0);
   g_assert_true (g_str_has_prefix (version->out, "ecuw "));
 }
 
@@ -239,7 +239,7 @@ test_quote_pdf (void)
   bad = g_build_filename (dir, "no-such-folder", "quote.pdf", NULL);
   ok = run_ecuw ("quote", "--family", "bmw-f30", "cornering-lights=on", "--pdf", pdf,
                  "--registration", "AB12 CDE", "--garage", "Test Garage", NULL);
-  g_assert_cmpint (ok->exit_status, ==, 0);
+  assert_ecuw_status (ok, 0);
   g_assert_nonnull (strstr (ok->out, "Cornering lights"));
   g_assert_true (g_file_get_contents (pdf, &data, &len, NULL));
   g_assert_cmpuint (len, >, 1000);
@@ -270,7 +270,7 @@ test_data_dir (void)
   g_assert_true (g_file_set_contents (bad, "<family id=\"broken\">\n<identification>\n</family>\n", -1, NULL));
 
   run = run_ecuw ("--data-dir", dir, "--json", "vehicles", NULL);
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   root = parse_json (run->out);
   g_assert_nonnull (find_by_member (json_object_get_array_member (json_node_get_object (root), "families"), "id", "garage-demo"));
   g_assert_nonnull (find_by_member (json_object_get_array_member (json_node_get_object (root), "families"), "id", "bmw-f30"));
@@ -303,7 +303,7 @@ test_scan_default_link (void)
   JsonObject *scan;
   JsonArray *modules;
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   g_assert_cmpstr (run->err, ==, "");
   root = parse_json (run->out);
   scan = json_node_get_object (root);
@@ -330,7 +330,7 @@ test_scan_text (void)
   g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:vw-golf-mk7?profile=body-module-bootloader",
                                      "scan", NULL);
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   g_assert_nonnull (strstr (run->out, "simulated car"));
   g_assert_nonnull (strstr (run->out, "central-electrics"));
   g_assert_nonnull (strstr (run->out, "stuck in its bootloader"));
@@ -343,7 +343,7 @@ test_scan_bad_link (void)
     g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:no-such-car", "scan", NULL);
 
     assert_one_error_line (run, "no vehicle family “no-such-car”");
-    g_assert_cmpint (run->exit_status, ==, 1);
+    assert_ecuw_status (run, 1);
   }
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", "socketcan:ew-no-such0?family=bmw-f30", "scan", NULL);
@@ -353,7 +353,7 @@ test_scan_bad_link (void)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("scan", "--link", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 2);
+    assert_ecuw_status (run, 2);
   }
 }
 
@@ -365,7 +365,7 @@ test_sim_doip_second_process (void)
   const char *argv[] = { g_getenv ("ECUW"), "--json", "sim", "mercedes-w205", "--doip",
                          "127.0.0.1:0", "--profile", "used-cluster", NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) sim = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_autoptr(GSubprocess) sim = spawn_ecuw (G_SUBPROCESS_FLAGS_STDOUT_PIPE, argv);
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GString) announcement = g_string_new (NULL);
   g_autoptr(JsonNode) root = NULL;
@@ -396,7 +396,7 @@ test_sim_doip_second_process (void)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "scan", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
   }
   scan = json_node_get_object (root);
@@ -423,7 +423,7 @@ test_sim_usage (void)
     g_autoptr(EcuwRun) run = run_ecuw ("sim", NULL);
 
     assert_one_error_line (run, "usage: ecuw sim FAMILY");
-    g_assert_cmpint (run->exit_status, ==, 2);
+    assert_ecuw_status (run, 2);
   }
   {
     g_autoptr(EcuwRun) run = run_ecuw ("sim", "bmw-f30", "--faults", "drop=kombi:150%", NULL);
@@ -506,7 +506,7 @@ read_features (const char *link)
   g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "features", NULL);
 
   g_test_message ("features: %s", run->err);
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   return parse_json (run->out);
 }
 
@@ -526,7 +526,7 @@ count_jobs (void)
   g_autoptr(EcuwRun) run = run_ecuw ("--json", "jobs", NULL);
   g_autoptr(JsonNode) root = NULL;
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   root = parse_json (run->out);
   return json_array_get_length (json_object_get_array_member (json_node_get_object (root), "jobs"));
 }
@@ -611,7 +611,7 @@ test_features_live (CodingFixture *fx, gconstpointer data)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", fx->link, "features", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_nonnull (strstr (run->out, "cornering-lights"));
     g_assert_nonnull (strstr (run->out, "not fitted"));
     g_assert_nonnull (strstr (run->out, "programming"));
@@ -640,7 +640,7 @@ test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
     JsonObject *o;
     JsonArray *changes, *writes;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     o = json_node_get_object (root);
     g_assert_true (json_object_get_boolean_member (o, "dry_run"));
@@ -669,7 +669,7 @@ test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
     g_autoptr(EcuwRun) run = run_ecuw ("--link", fx->link, "code", "--dry-run", "cornering-lights=on", NULL);
     g_autofree char *now = coding_state (fx->state);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_nonnull (strstr (run->out, "off → on"));
     g_assert_nonnull (strstr (run->out, "0x3000"));
     g_assert_nonnull (strstr (run->out, "nothing was written"));
@@ -685,7 +685,7 @@ test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
     g_autofree char *now = NULL;
 
     g_test_message ("code: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     job_id = json_object_get_int_member (json_node_get_object (root), "job");
     g_assert_cmpint (job_id, >, 0);
@@ -706,7 +706,7 @@ test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
     g_autoptr(JsonNode) root = NULL;
     JsonObject *o;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     o = json_node_get_object (root);
     g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "coding");
@@ -724,7 +724,7 @@ test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
     g_autofree char *now = NULL;
 
     g_test_message ("restore: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     g_assert_cmpint (json_object_get_int_member (json_node_get_object (root), "restore_job"), >, job_id);
     now = coding_state (fx->state);
@@ -740,7 +740,7 @@ test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
     g_autoptr(JsonNode) root = NULL;
     JsonArray *jobs;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     jobs = json_object_get_array_member (json_node_get_object (root), "jobs");
     g_assert_cmpuint (json_array_get_length (jobs), ==, 2);
@@ -752,7 +752,7 @@ test_code_dry_run_apply_restore (CodingFixture *fx, gconstpointer data)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("jobs", "--verify", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_nonnull (strstr (run->out, "restore"));
     g_assert_nonnull (strstr (run->out, "Journal verified"));
   }
@@ -793,7 +793,7 @@ test_code_errors (CodingFixture *fx, gconstpointer data)
       g_autofree char *now = coding_state (fx->state);
 
       g_test_message ("code %s %s -> %s", cases[i].first, cases[i].second, run->err);
-      g_assert_cmpint (run->exit_status, ==, 1);
+      assert_ecuw_status (run, 1);
       assert_one_error_line (run, cases[i].needle);
       g_assert_cmpstr (now, ==, original);
     }
@@ -803,19 +803,19 @@ test_code_errors (CodingFixture *fx, gconstpointer data)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("code", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 2);
+    assert_ecuw_status (run, 2);
     assert_one_error_line (run, "usage: ecuw");
   }
   {
     g_autoptr(EcuwRun) run = run_ecuw ("restore", "12345", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 1);
+    assert_ecuw_status (run, 1);
     assert_one_error_line (run, "12345");
   }
   {
     g_autoptr(EcuwRun) run = run_ecuw ("restore", "yesterday", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 2);
+    assert_ecuw_status (run, 2);
     assert_one_error_line (run, "yesterday");
   }
 }
@@ -833,7 +833,7 @@ test_code_rolled_back (CodingFixture *fx, gconstpointer data)
                                      "cornering-lights=on", "needle-sweep=on", NULL);
 
   g_test_message ("rolled back: %s", run->err);
-  g_assert_cmpint (run->exit_status, ==, 1);
+  assert_ecuw_status (run, 1);
   assert_one_error_line (run, "rolled back");
   g_assert_nonnull (strstr (run->err, "restored"));
   g_assert_nonnull (strstr (run->err, "0x3000"));
@@ -844,7 +844,7 @@ test_code_rolled_back (CodingFixture *fx, gconstpointer data)
     g_autoptr(JsonNode) list = NULL;
     JsonObject *job;
 
-    g_assert_cmpint (jobs->exit_status, ==, 0);
+    assert_ecuw_status (jobs, 0);
     list = parse_json (jobs->out);
     job = json_array_get_object_element (json_object_get_array_member (json_node_get_object (list), "jobs"), 0);
     g_assert_cmpstr (json_object_get_string_member (job, "state"), ==, "rolled-back");
@@ -882,7 +882,7 @@ test_code_acknowledge (CodingFixture *fx, gconstpointer data)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--data-dir", families, "--link", fx->link, "--json", "features", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_cmpstr (run->err, ==, "");
     root = parse_json (run->out);
   }
@@ -899,7 +899,7 @@ test_code_acknowledge (CodingFixture *fx, gconstpointer data)
     g_autofree char *now = coding_state (fx->state);
 
     g_test_message ("not acknowledged: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 1);
+    assert_ecuw_status (run, 1);
     assert_one_error_line (run, "--acknowledge cornering-lights");
     g_assert_cmpstr (now, ==, original);
   }
@@ -914,14 +914,14 @@ test_code_acknowledge (CodingFixture *fx, gconstpointer data)
     gboolean is_acknowledged = FALSE;
 
     g_test_message ("acknowledged: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_cmpstr (now, !=, original);
     done = parse_json (run->out);
     job_text = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (json_node_get_object (done), "job"));
     {
       g_autoptr(EcuwRun) show = run_ecuw ("--json", "jobs", job_text, NULL);
 
-      g_assert_cmpint (show->exit_status, ==, 0);
+      assert_ecuw_status (show, 0);
       job = parse_json (show->out);
     }
     journal = json_object_get_array_member (json_node_get_object (job), "journal");
@@ -948,7 +948,7 @@ test_retrofit (CodingFixture *fx, gconstpointer data)
     g_autoptr(JsonNode) root = NULL;
 
     g_test_message ("retrofit --dry-run: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     o = json_node_get_object (root);
     g_assert_true (json_object_get_boolean_member (o, "dry_run"));
@@ -960,7 +960,7 @@ test_retrofit (CodingFixture *fx, gconstpointer data)
     g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "retrofit", "sm", NULL);
 
     g_test_message ("retrofit: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_nonnull (strstr (run->out, "Option list: + 494"));
     g_assert_nonnull (strstr (run->out, "To undo it: ecuw restore "));
     job = g_strdup (strstr (run->out, "To undo it: ecuw restore ") + strlen ("To undo it: ecuw restore "));
@@ -971,7 +971,7 @@ test_retrofit (CodingFixture *fx, gconstpointer data)
     g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "retrofit", "sm", NULL);
     g_autoptr(JsonNode) root = NULL;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     g_assert_true (json_object_get_boolean_member (json_node_get_object (root), "nothing_to_do"));
   }
@@ -979,13 +979,13 @@ test_retrofit (CodingFixture *fx, gconstpointer data)
     g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "restore", job, NULL);
 
     g_test_message ("restore: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
   }
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "--json", "retrofit", "sm", "--dry-run", NULL);
     g_autoptr(JsonNode) root = NULL;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (root),
                                                                            "writes")), ==, 4);
@@ -1019,7 +1019,7 @@ test_scan_recorded (void)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", "sim:vw-golf-mk7?profile=used-cluster", "scan", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_cmpstr (run->err, ==, "");
   }
   ecuw_run_job_store = NULL;
@@ -1088,7 +1088,7 @@ test_recover (ProgrammingFixture *fx, gconstpointer data)
   JsonObject *o;
 
   g_test_message ("recover: %s\n%s", run->out, run->err);
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   root = parse_json (run->out);
   o = json_node_get_object (root);
   g_assert_cmpstr (json_object_get_string_member (o, "result"), ==, "done");
@@ -1136,7 +1136,7 @@ test_restore_programming (ProgrammingFixture *fx, gconstpointer data)
 
   restore = run_ecuw ("--link", link, "--json", "restore", job, NULL);
   g_test_message ("restore: %s\n%s", restore->out, restore->err);
-  g_assert_cmpint (restore->exit_status, ==, 0);
+  assert_ecuw_status (restore, 0);
   restored = parse_json (restore->out);
   o = json_node_get_object (restored);
   g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "done");
@@ -1144,7 +1144,7 @@ test_restore_programming (ProgrammingFixture *fx, gconstpointer data)
 
   /* one job, done: the journal went on in it */
   jobs = run_ecuw ("--json", "jobs", NULL);
-  g_assert_cmpint (jobs->exit_status, ==, 0);
+  assert_ecuw_status (jobs, 0);
   listed = parse_json (jobs->out);
   g_test_message ("jobs: %s", jobs->out);
   g_assert_nonnull (strstr (jobs->out, "\"done\""));

@@ -11,36 +11,12 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "ecuw-run.h"
 #include "store/job-store.h"
 
 #define POLL_MS        10
 #define KILL_WINDOW_MS 30000
-
-/* Children die with the test, whatever ends it. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static GSubprocess *
-spawn_ecuw (GSubprocessFlags flags, const char *const *argv)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *process;
-
-  g_auto(GStrv) envp = ecuw_run_environment ();
-
-  g_subprocess_launcher_set_environ (launcher, envp);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  return process;
-}
 
 static char *
 make_temp_dir (void)
@@ -74,7 +50,7 @@ feature_state (const char *link, const char *feature_id)
   g_autoptr(JsonNode) root = NULL;
   JsonObject *f;
 
-  g_assert_cmpint (run->exit_status, ==, 0);
+  assert_ecuw_status (run, 0);
   root = parse_json (run->out);
   f = find_by_member (json_object_get_array_member (json_node_get_object (root), "features"),
                       "id", feature_id);
@@ -123,7 +99,7 @@ test_kill_mid_transaction (void)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--link", original_link, "--json", "features", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     original = coding_state (original_path);
   }
 
@@ -225,7 +201,7 @@ test_kill_mid_transaction (void)
     JsonArray *jobs;
     JsonObject *job;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     jobs = json_object_get_array_member (json_node_get_object (root), "jobs");
     g_assert_cmpuint (json_array_get_length (jobs), ==, 1);
@@ -238,7 +214,7 @@ test_kill_mid_transaction (void)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("jobs", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     g_assert_nonnull (strstr (run->out, "UNFINISHED"));
     g_assert_nonnull (strstr (run->out, "ecuw restore"));
   }
@@ -248,7 +224,7 @@ test_kill_mid_transaction (void)
     g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "restore", job_text, NULL);
 
     g_test_message ("restore: %s%s", run->out, run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
   }
   g_assert_cmpstr (feature_state (link, "cornering-lights"), ==, "off");
   g_assert_cmpstr (feature_state (link, "needle-sweep"), ==, "off");
@@ -256,7 +232,7 @@ test_kill_mid_transaction (void)
     g_autoptr(EcuwRun) run = run_ecuw ("--json", "job", job_text, NULL);
     JsonObject *job;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     job = json_node_get_object (root);
     g_assert_false (json_object_get_boolean_member (job, "unfinished"));
@@ -266,7 +242,7 @@ test_kill_mid_transaction (void)
   {
     g_autoptr(EcuwRun) run = run_ecuw ("jobs", "--verify", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
   }
 
   /* the car's own record of its coding, saved when it stops */
@@ -337,14 +313,14 @@ test_journal_tamper (void)
                                        "code", "cornering-lights=on", "mirror-fold-on-lock=on", NULL);
 
     g_test_message ("code: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
   }
   {
     g_autoptr(EcuwRun) run = run_ecuw ("--json", "jobs", "--verify", NULL);
     g_autoptr(JsonNode) root = NULL;
     JsonObject *journal_object;
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
     root = parse_json (run->out);
     journal_object = json_object_get_object_member (json_node_get_object (root), "journal");
     g_assert_true (json_object_get_boolean_member (journal_object, "verified"));
@@ -374,7 +350,7 @@ test_journal_tamper (void)
     g_autoptr(EcuwRun) run = run_ecuw ("jobs", "--verify", NULL);
 
     g_test_message ("verify after tampering: %s", run->err);
-    g_assert_cmpint (run->exit_status, ==, 1);
+    assert_ecuw_status (run, 1);
     g_assert_cmpstr (run->out, ==, "");
     g_assert_true (g_str_has_prefix (run->err, "ecuw: "));
     g_assert_nonnull (strstr (run->err, entry_text));
@@ -385,7 +361,7 @@ test_journal_tamper (void)
     /* listing still works: the jobs are readable, only not trusted */
     g_autoptr(EcuwRun) run = run_ecuw ("jobs", NULL);
 
-    g_assert_cmpint (run->exit_status, ==, 0);
+    assert_ecuw_status (run, 0);
   }
 
   ecuw_run_job_store = NULL;
