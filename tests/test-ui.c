@@ -676,8 +676,7 @@ test_features_apply_undo (UiFixture *fixture, gconstpointer data)
   g_assert_true (GTK_IS_SWITCH (control));
   g_assert_false (gtk_switch_get_active (GTK_SWITCH (control)));
   /* every row says where its data comes from, plainly */
-  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)),
-                            "Illustrative data: simulated cars only"));
+  g_assert_nonnull (strstr (ew_feature_row_get_subtitle (row), "Illustrative data: simulated cars only"));
   /* more than two states: a choice, not a switch */
   g_assert_true (GTK_IS_DROP_DOWN (ew_feature_row_get_control (feature_row (fixture, "headlight-delay"))));
   /* programming is never offered as a switch */
@@ -850,7 +849,7 @@ test_features_not_fitted (UiFixture *fixture, gconstpointer data)
   row = feature_row (fixture, "cornering-lights");
   g_assert_null (ew_feature_row_get_control (row));
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (row), "ew-unavailable"));
-  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "524"));
+  g_assert_nonnull (strstr (ew_feature_row_get_subtitle (row), "524"));
 
   /* a change can be discarded: nothing was written */
   row = feature_row (fixture, "needle-sweep");

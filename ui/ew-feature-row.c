@@ -6,12 +6,15 @@
 #include "ew-feature-row.h"
 
 struct _EwFeatureRow {
-  AdwActionRow     parent_instance;
+  GtkListBoxRow    parent_instance;
 
+  GtkInscription  *title_text;
+  GtkInscription  *subtitle_text;
   GtkLabel        *class_label;
   GtkLabel        *unavailable_label;
   GtkSwitch       *state_switch;
   GtkDropDown     *state_dropdown;  /* made for the first feature with a choice */
+  GtkBox          *control_box;
 
   EwFeatureItem   *item;         /* nullable */
   gulong           pending_handler;
@@ -19,7 +22,7 @@ struct _EwFeatureRow {
   gboolean         is_updating;
 };
 
-G_DEFINE_FINAL_TYPE (EwFeatureRow, ew_feature_row, ADW_TYPE_ACTION_ROW)
+G_DEFINE_FINAL_TYPE (EwFeatureRow, ew_feature_row, GTK_TYPE_LIST_BOX_ROW)
 
 enum {
   SIGNAL_STATE_REQUESTED,
@@ -136,13 +139,28 @@ sync_state (EwFeatureRow *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self), "ew-pending");
 }
 
+/* Most features are switches, and a drop-down is costly to make: it is
+ * made for the first choice the row shows, or ahead of time. */
+void
+ew_feature_row_prepare (EwFeatureRow *self)
+{
+  g_return_if_fail (EW_IS_FEATURE_ROW (self));
+  if (self->state_dropdown != NULL)
+    return;
+  self->state_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (NULL, NULL));
+  gtk_widget_set_valign (GTK_WIDGET (self->state_dropdown), GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (GTK_WIDGET (self->state_dropdown), FALSE);
+  g_signal_connect_swapped (self->state_dropdown, "notify::selected",
+                            G_CALLBACK (on_dropdown_selected), self);
+  gtk_box_append (self->control_box, GTK_WIDGET (self->state_dropdown));
+}
+
 static void
 show_control (EwFeatureRow *self, const EwFeature *feature)
 {
   if (ew_feature_item_get_car_state (self->item) != NULL && is_on_off (feature))
     {
       self->control = GTK_WIDGET (self->state_switch);
-      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (self), self->control);
     }
   else
     {
@@ -151,16 +169,7 @@ show_control (EwFeatureRow *self, const EwFeature *feature)
       for (guint i = 0; i < feature->states->len; i++)
         gtk_string_list_append (labels,
                                 ew_feature_state_display (g_ptr_array_index (feature->states, i)));
-      if (self->state_dropdown == NULL)
-        {
-          /* most features are switches, and a drop-down is costly to make:
-           * a list rebuilt by the search makes many rows at once */
-          self->state_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (NULL, NULL));
-          gtk_widget_set_valign (GTK_WIDGET (self->state_dropdown), GTK_ALIGN_CENTER);
-          g_signal_connect_swapped (self->state_dropdown, "notify::selected",
-                                    G_CALLBACK (on_dropdown_selected), self);
-          adw_action_row_add_suffix (ADW_ACTION_ROW (self), GTK_WIDGET (self->state_dropdown));
-        }
+      ew_feature_row_prepare (self);
       self->control = GTK_WIDGET (self->state_dropdown);
       self->is_updating = TRUE;
       gtk_drop_down_set_model (self->state_dropdown, G_LIST_MODEL (labels));
@@ -170,6 +179,7 @@ show_control (EwFeatureRow *self, const EwFeature *feature)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->control),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, feature->name, -1);
   gtk_widget_set_visible (self->control, TRUE);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (self), TRUE);
 }
 
 static const char *
@@ -187,6 +197,46 @@ unavailable_text (EwFeatureAvailability availability)
     default:
       return NULL;
     }
+}
+
+/* The lines the subtitle is given: one per paragraph, and one more for a
+ * long paragraph, as a row of the usual width wraps it. The whole text is
+ * in the tooltip and in what screen readers say. */
+#define CHARS_PER_LINE 80
+#define MAX_SUBTITLE_LINES 5
+
+static guint
+subtitle_lines (const char *text)
+{
+  g_auto(GStrv) paragraphs = g_strsplit (text, "\n", -1);
+  guint lines = 0;
+
+  for (guint i = 0; paragraphs[i] != NULL; i++)
+    lines += 1 + MAX (g_utf8_strlen (paragraphs[i], -1) - 1, 0) / CHARS_PER_LINE;
+  return MIN (MAX (lines, 1), MAX_SUBTITLE_LINES);
+}
+
+static gboolean
+on_query_tooltip (EwFeatureRow *self,
+                  int           x,
+                  int           y,
+                  gboolean      keyboard_mode,
+                  GtkTooltip   *tooltip)
+{
+  const char *text = gtk_inscription_get_text (self->subtitle_text);
+
+  if (self->item == NULL || text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
+void
+ew_feature_row_activate_control (EwFeatureRow *self)
+{
+  g_return_if_fail (EW_IS_FEATURE_ROW (self));
+  if (self->control != NULL)
+    gtk_widget_mnemonic_activate (self->control, FALSE);
 }
 
 GtkWidget *
@@ -214,7 +264,7 @@ clear_item (EwFeatureRow *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self), classes[i]);
   for (guint i = 0; i < G_N_ELEMENTS (badges); i++)
     gtk_widget_remove_css_class (GTK_WIDGET (self->class_label), badges[i]);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (self), NULL);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (self), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->state_switch), FALSE);
   if (self->state_dropdown != NULL)
     gtk_widget_set_visible (GTK_WIDGET (self->state_dropdown), FALSE);
@@ -230,6 +280,7 @@ ew_feature_row_set_item (EwFeatureRow *self, EwFeatureItem *item)
   EwProvenance provenance;
   const char *reason;
   g_autoptr(GString) subtitle = g_string_new (NULL);
+  guint lines;
 
   g_return_if_fail (EW_IS_FEATURE_ROW (self));
   g_return_if_fail (item == NULL || !ew_feature_item_is_heading (item));
@@ -247,7 +298,7 @@ ew_feature_row_set_item (EwFeatureRow *self, EwFeatureItem *item)
   reason = ew_feature_item_get_reason (item);
   gtk_widget_set_name (GTK_WIDGET (self), feature->id);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), feature->name);
+  gtk_inscription_set_text (self->title_text, feature->name);
   g_string_append (subtitle, feature->description);
   if (availability != EW_FEATURE_SWITCHABLE && reason != NULL)
     g_string_append_printf (subtitle, "\n%s", reason);
@@ -260,7 +311,14 @@ ew_feature_row_set_item (EwFeatureRow *self, EwFeatureItem *item)
   if (provenance == EW_PROVENANCE_COMMUNITY && feature->provenance.source != NULL)
     /* TRANSLATORS: where community data comes from */
     g_string_append_printf (subtitle, _(" (source: %s)"), feature->provenance.source);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), subtitle->str);
+  gtk_inscription_set_text (self->subtitle_text, subtitle->str);
+  /* GTK 4.8's list view gives a row its minimum height */
+  lines = subtitle_lines (subtitle->str);
+  gtk_inscription_set_min_lines (self->subtitle_text, lines);
+  gtk_inscription_set_nat_lines (self->subtitle_text, lines);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, feature->name,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, subtitle->str, -1);
 
   gtk_label_set_label (self->class_label, ew_work_class_label (feature->work_class));
   gtk_widget_add_css_class (GTK_WIDGET (self->class_label),
@@ -303,6 +361,13 @@ ew_feature_row_get_control (EwFeatureRow *self)
 }
 
 const char *
+ew_feature_row_get_subtitle (EwFeatureRow *self)
+{
+  g_return_val_if_fail (EW_IS_FEATURE_ROW (self), NULL);
+  return gtk_inscription_get_text (self->subtitle_text);
+}
+
+const char *
 ew_feature_row_get_shown_state (EwFeatureRow *self)
 {
   g_return_val_if_fail (EW_IS_FEATURE_ROW (self), NULL);
@@ -337,10 +402,14 @@ ew_feature_row_class_init (EwFeatureRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ecuworkshop/EcuWorkshop/ew-feature-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, title_text);
+  gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, subtitle_text);
+  gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, control_box);
   gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, class_label);
   gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, unavailable_label);
   gtk_widget_class_bind_template_child (widget_class, EwFeatureRow, state_switch);
   gtk_widget_class_bind_template_callback (widget_class, on_switch_active);
+  gtk_widget_class_bind_template_callback (widget_class, on_query_tooltip);
 }
 
 static void

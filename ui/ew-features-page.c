@@ -77,10 +77,13 @@ struct _EwFeaturesPage {
   GHashTable         *items_by_id;   /* feature id → EwFeatureItem (borrowed) */
   GListStore         *list_store;    /* headings and features, grouped */
   GtkCustomFilter    *filter;
-  GtkFilterListModel *filter_model;  /* what the list view shows */
+  GtkFilterListModel *filter_model;  /* what the search lists */
+  GtkSliceListModel  *shown_model;   /* its start, then all of it: what the list view shows */
+  guint               grow_source;
   GHashTable         *bound_rows;    /* EwFeatureItem → the EwFeatureRow showing it (borrowed) */
   char               *search_folded; /* the search the items are listed for */
   GPtrArray          *spare_rows;    /* row boxes of list items gone, to reuse */
+  guint               spare_source;  /* makes spare rows while the page is idle */
   GPtrArray          *spare_headings;
   Work               *work;          /* running, or NULL */
   AdwMessageDialog   *review;        /* open, or NULL */
@@ -112,6 +115,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void rebuild_rows (EwFeaturesPage *self);
+static void make_spare_rows_when_idle (EwFeaturesPage *self);
 static void fill_items (EwFeaturesPage *self);
 
 /* Work */
@@ -599,13 +603,24 @@ search_words (const char *folded)
 
 /* Marks which items are listed for the search: each feature holding every
  * word, and the heading of a group with any such feature. only_listed:
- * the search narrowed the last one, so an item not listed stays so. */
-static void
+ * the search narrowed the last one, so an item not listed stays so.
+ * Returns whether any item changed. */
+static gboolean
+mark_one (EwFeatureItem *item, gboolean is_listed)
+{
+  if (ew_feature_item_get_is_listed (item) == is_listed)
+    return FALSE;
+  ew_feature_item_set_is_listed (item, is_listed);
+  return TRUE;
+}
+
+static gboolean
 mark_listed (EwFeaturesPage *self, const char * const *words, gboolean only_listed)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->list_store));
   EwFeatureItem *heading = NULL;
   gboolean heading_listed = FALSE;
+  gboolean changed = FALSE;
 
   for (guint i = 0; i < n; i++)
     {
@@ -616,19 +631,20 @@ mark_listed (EwFeaturesPage *self, const char * const *words, gboolean only_list
       if (ew_feature_item_is_heading (item))
         {
           if (heading != NULL)
-            ew_feature_item_set_is_listed (heading, heading_listed);
+            changed |= mark_one (heading, heading_listed);
           heading = item;
           heading_listed = FALSE;
           continue;
         }
       if (words == NULL)
-        ew_feature_item_set_is_listed (item, TRUE);
+        changed |= mark_one (item, TRUE);
       else if (!only_listed || ew_feature_item_get_is_listed (item))
-        ew_feature_item_set_is_listed (item, ew_feature_item_matches (item, words));
+        changed |= mark_one (item, ew_feature_item_matches (item, words));
       heading_listed |= ew_feature_item_get_is_listed (item);
     }
   if (heading != NULL)
-    ew_feature_item_set_is_listed (heading, heading_listed);
+    changed |= mark_one (heading, heading_listed);
+  return changed;
 }
 
 static gboolean
@@ -645,6 +661,46 @@ update_no_match (EwFeaturesPage *self)
                           && g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) == 0);
 }
 
+/* GTK 4.8's list view makes a row for each of some 200 items around the
+ * top when the list changes, which takes far longer than a frame. A new
+ * search shows its first matches at once (a screenful), and the rest a
+ * few rows per idle moment after the frame is drawn, so that typing stays
+ * quick. */
+#define FIRST_SHOWN 12
+#define SHOWN_STEP  8
+
+static gboolean
+grow_shown (gpointer user_data)
+{
+  EwFeaturesPage *self = user_data;
+  guint size = gtk_slice_list_model_get_size (self->shown_model);
+
+  if (size >= g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)))
+    {
+      gtk_slice_list_model_set_size (self->shown_model, G_MAXUINT);
+      self->grow_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  gtk_slice_list_model_set_size (self->shown_model, size + SHOWN_STEP);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+show_from_the_start (EwFeaturesPage *self)
+{
+  gtk_slice_list_model_set_size (self->shown_model, FIRST_SHOWN);
+  if (self->grow_source == 0)
+    self->grow_source = g_idle_add_full (G_PRIORITY_LOW, grow_shown, self, NULL);
+}
+
+/* Everything listed is in the list view, at once. */
+static void
+show_everything (EwFeaturesPage *self)
+{
+  g_clear_handle_id (&self->grow_source, g_source_remove);
+  gtk_slice_list_model_set_size (self->shown_model, G_MAXUINT);
+}
+
 static void
 apply_filter (EwFeaturesPage *self)
 {
@@ -653,6 +709,7 @@ apply_filter (EwFeaturesPage *self)
   g_auto(GStrv) words = search_words (folded);
   const char *last = self->search_folded;
   GtkFilterChange change;
+  gboolean changed;
 
   /* typing on narrows the list; deleting widens it: the filter model then
    * looks only at the items that can change */
@@ -664,9 +721,13 @@ apply_filter (EwFeaturesPage *self)
     change = GTK_FILTER_CHANGE_LESS_STRICT;
   else
     change = GTK_FILTER_CHANGE_DIFFERENT;
-  mark_listed (self, (const char * const *) words, change == GTK_FILTER_CHANGE_MORE_STRICT);
+  changed = mark_listed (self, (const char * const *) words, change == GTK_FILTER_CHANGE_MORE_STRICT);
   g_free (self->search_folded);
   self->search_folded = g_steal_pointer (&folded);
+  /* a word that lists the same features leaves the rows as they are */
+  if (!changed)
+    return;
+  show_from_the_start (self);
   gtk_filter_changed (GTK_FILTER (self->filter), change);
   update_no_match (self);
 }
@@ -726,8 +787,11 @@ rebuild_rows (EwFeaturesPage *self)
   g_list_store_splice (self->list_store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->list_store)),
                        flat->pdata, flat->len);
   mark_listed (self, (const char * const *) words, FALSE);
+  show_from_the_start (self);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_no_match (self);
+  if (flat->len > 0)
+    make_spare_rows_when_idle (self);
 }
 
 static void
@@ -765,9 +829,9 @@ on_grouping_toggled (GtkToggleButton *button, EwFeaturesPage *self)
     rebuild_rows (self);
 }
 
-/* List items: a heading label, or a feature row in a one-row list box
- * (an AdwActionRow takes focus only inside a GtkListBox). Recycled list
- * items swap their child when the kind of item changes. */
+/* List items: a heading label, or a feature row in a one-row list box (a
+ * list box row takes the focus and the boxed-list look only inside one).
+ * A list item bound again swaps its child when the kind of item changes. */
 
 static GtkWidget *
 new_heading (void)
@@ -783,6 +847,12 @@ new_heading (void)
   return label;
 }
 
+static void
+on_row_activated (GtkListBox *box, GtkListBoxRow *row)
+{
+  ew_feature_row_activate_control (EW_FEATURE_ROW (row));
+}
+
 static GtkWidget *
 new_row_box (EwFeaturesPage *self)
 {
@@ -792,6 +862,7 @@ new_row_box (EwFeaturesPage *self)
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (box), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (box, "boxed-list");
   gtk_list_box_append (GTK_LIST_BOX (box), row);
+  g_signal_connect (box, "row-activated", G_CALLBACK (on_row_activated), NULL);
   g_signal_connect_object (row, "state-requested", G_CALLBACK (on_state_requested), self, 0);
   return box;
 }
@@ -806,6 +877,34 @@ row_of_box (GtkWidget *box)
  * in: their children are kept and reused, as making a row costs much
  * more than showing another feature in it. */
 #define MAX_SPARE 256
+/* GTK 4.8's list view keeps about 200 list items: a search that brings
+ * as many new features in finds their rows made. */
+#define SPARE_AHEAD 200
+#define SPARE_BATCH 10
+
+static gboolean
+make_spare_rows (gpointer user_data)
+{
+  EwFeaturesPage *self = user_data;
+
+  for (guint i = 0; i < SPARE_BATCH && self->spare_rows->len < SPARE_AHEAD; i++)
+    {
+      GtkWidget *box = new_row_box (self);
+
+      g_ptr_array_add (self->spare_rows, g_object_ref_sink (box));
+    }
+  if (self->spare_rows->len < SPARE_AHEAD)
+    return G_SOURCE_CONTINUE;
+  self->spare_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+make_spare_rows_when_idle (EwFeaturesPage *self)
+{
+  if (self->spare_source == 0 && self->spare_rows->len < SPARE_AHEAD)
+    self->spare_source = g_idle_add_full (G_PRIORITY_LOW, make_spare_rows, self, NULL);
+}
 
 static GtkWidget *
 take_spare (GPtrArray *spare)
@@ -813,23 +912,6 @@ take_spare (GPtrArray *spare)
   if (spare->len == 0)
     return NULL;
   return g_ptr_array_steal_index_fast (spare, spare->len - 1);
-}
-
-static void
-on_item_teardown (GtkSignalListItemFactory *factory,
-                  GtkListItem              *list_item,
-                  EwFeaturesPage           *self)
-{
-  GtkWidget *child = gtk_list_item_get_child (list_item);
-  GPtrArray *spare;
-
-  if (child == NULL || self->spare_rows == NULL)
-    return;
-  spare = GTK_IS_LIST_BOX (child) ? self->spare_rows : self->spare_headings;
-  if (spare->len >= MAX_SPARE)
-    return;
-  g_ptr_array_add (spare, g_object_ref (child));
-  gtk_list_item_set_child (list_item, NULL);
 }
 
 static void
@@ -873,6 +955,8 @@ on_item_bind (GtkSignalListItemFactory *factory,
     }
 }
 
+/* The child goes back to the spare ones: GTK 4.8 clears a list item's
+ * child before "teardown", and binds a list item again only seldom. */
 static void
 on_item_unbind (GtkSignalListItemFactory *factory,
                 GtkListItem              *list_item,
@@ -880,10 +964,24 @@ on_item_unbind (GtkSignalListItemFactory *factory,
 {
   EwFeatureItem *item = gtk_list_item_get_item (list_item);
   GtkWidget *child = gtk_list_item_get_child (list_item);
+  GPtrArray *spare;
 
-  if (item != NULL && GTK_IS_LIST_BOX (child)
-      && g_hash_table_lookup (self->bound_rows, item) == row_of_box (child))
-    g_hash_table_remove (self->bound_rows, item);
+  if (child == NULL)
+    return;
+  if (GTK_IS_LIST_BOX (child))
+    {
+      EwFeatureRow *row = row_of_box (child);
+
+      if (item != NULL && g_hash_table_lookup (self->bound_rows, item) == row)
+        g_hash_table_remove (self->bound_rows, item);
+      spare = self->spare_rows;
+    }
+  else
+    spare = self->spare_headings;
+  if (spare == NULL || spare->len >= MAX_SPARE)
+    return;
+  g_ptr_array_add (spare, g_object_ref (child));
+  gtk_list_item_set_child (list_item, NULL);
 }
 
 /* The position of feature_id in what the list shows, or -1. */
@@ -1256,6 +1354,7 @@ ew_features_page_show_feature (EwFeaturesPage *self, const char *feature_id)
   position = listed_position (self, feature_id);
   if (position < 0)
     return FALSE;
+  show_everything (self);
   /* GTK 4.8 has no gtk_list_view_scroll_to (): the list's own action */
   gtk_widget_activate_action (GTK_WIDGET (self->feature_list), "list.scroll-to-item",
                               "u", (guint) position);
@@ -1351,6 +1450,7 @@ ew_features_page_dispose (GObject *object)
     g_hash_table_remove_all (self->bound_rows);
   gtk_widget_dispose_template (GTK_WIDGET (self), EW_TYPE_FEATURES_PAGE);
   /* after the list: its list items gave their children back */
+  g_clear_handle_id (&self->spare_source, g_source_remove);
   g_clear_pointer (&self->spare_rows, g_ptr_array_unref);
   g_clear_pointer (&self->spare_headings, g_ptr_array_unref);
   G_OBJECT_CLASS (ew_features_page_parent_class)->dispose (object);
@@ -1368,6 +1468,8 @@ ew_features_page_finalize (GObject *object)
   g_clear_pointer (&self->car_link, ew_car_link_unref);
   g_clear_pointer (&self->store, ew_shared_store_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
+  g_clear_handle_id (&self->grow_source, g_source_remove);
+  g_clear_object (&self->shown_model);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->list_store);
   g_clear_pointer (&self->bound_rows, g_hash_table_unref);
@@ -1438,7 +1540,6 @@ ew_features_page_class_init (EwFeaturesPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_grouping_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_item_bind);
   gtk_widget_class_bind_template_callback (widget_class, on_item_unbind);
-  gtk_widget_class_bind_template_callback (widget_class, on_item_teardown);
 
   g_type_ensure (EW_TYPE_FEATURE_ROW);
 }
@@ -1460,7 +1561,9 @@ ew_features_page_init (EwFeaturesPage *self)
   self->filter_model = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->list_store)),
                                                   GTK_FILTER (self->filter));
   gtk_widget_init_template (GTK_WIDGET (self));
-  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->filter_model)));
+  self->shown_model = gtk_slice_list_model_new (G_LIST_MODEL (g_object_ref (self->filter_model)),
+                                                0, G_MAXUINT);
+  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->shown_model)));
   gtk_list_view_set_model (self->feature_list, GTK_SELECTION_MODEL (selection));
   update_pending (self);
 }
