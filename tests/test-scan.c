@@ -167,6 +167,20 @@ test_absent_modules (void)
   ew_test_remove_tree (dir);
 }
 
+/* A module slower than its P2 time (busy, or answering a loaded tester)
+ * is identified, not taken for absent. */
+static void
+test_slow_module (void)
+{
+  g_autoptr(EwScanResult) result = scan_ok ("sim:bmw-f30?faults=delay%3Dkombi:300");
+  const EwScanModule *kombi = module_result (result, "kombi");
+
+  g_assert_cmpint (kombi->state, ==, EW_SCAN_MODULE_ANSWERED);
+  g_assert_nonnull (kombi->software_version);
+  g_assert_nonnull (kombi->part_number);
+  g_assert_cmpint (module_result (result, "dme")->state, ==, EW_SCAN_MODULE_ANSWERED);
+}
+
 /* With every module answering after 20 ms, the concurrent scan takes
  * about one module's time, one after another the sum of all. */
 static void
@@ -307,6 +321,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scan/used-cluster", test_used_cluster);
   g_test_add_func ("/scan/body-module-bootloader", test_body_module_bootloader);
   g_test_add_func ("/scan/absent-modules", test_absent_modules);
+  g_test_add_func ("/scan/slow-module", test_slow_module);
   g_test_add_func ("/scan/concurrent", test_concurrent);
   g_test_add_func ("/scan/progress", test_progress);
   g_test_add_func ("/scan/cancel", test_cancel);

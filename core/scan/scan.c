@@ -185,6 +185,15 @@ is_read_in_scan (EwIdentificationRole role)
   return role != EW_ID_ROLE_OTHER;
 }
 
+/* The room a module is given over its P2 time to answer the scan. A
+ * module that answers does so at once; the room counts only for one busy
+ * at that moment, behind a loaded gateway or answering a loaded tester,
+ * which would otherwise be taken for absent. An absent module costs the
+ * scan this long, once: modules are asked side by side. A repeated
+ * request would not do: its answer and the late first one would meet the
+ * next question. */
+#define SCAN_MARGIN_MS 1000
+
 static void
 identify_module (ScanRun *run, EwScanModule *m)
 {
@@ -202,6 +211,7 @@ identify_module (ScanRun *run, EwScanModule *m)
       return;
     }
   client = ew_uds_client_new (channel, module->id);
+  ew_uds_client_set_timing_margin (client, SCAN_MARGIN_MS);
 
   for (guint i = 0; i < module->identification->len; i++)
     {
