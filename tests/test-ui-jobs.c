@@ -113,6 +113,23 @@ close_preferences (void)
     ;
 }
 
+/* Every control of every page of the preferences has a name for a screen
+ * reader and takes keyboard focus. */
+static void
+test_preferences_controls_named (UiFixture *fixture, gconstpointer data)
+{
+  GtkWidget *prefs = open_preferences (fixture);
+  g_autoptr(GString) problems = g_string_new (NULL);
+  guint n_checked = 0;
+
+  ui_check_controls (prefs, problems, &n_checked);
+  close_preferences ();
+  if (problems->len > 0)
+    g_error ("Preferences:%s", problems->str);
+  /* garage, prices, connection: well over a dozen controls */
+  g_assert_cmpuint (n_checked, >=, 12);
+}
+
 /* The action the window menu and Ctrl+, use opens the window on the app's
  * settings. */
 static void
@@ -449,6 +466,8 @@ main (int argc, char **argv)
 
   g_test_add ("/ui-jobs/preferences/action", UiFixture, NULL,
               jobs_fixture_set_up, test_preferences_action, fixture_tear_down);
+  g_test_add ("/ui-jobs/preferences/controls-named", UiFixture, NULL,
+              fixture_set_up, test_preferences_controls_named, fixture_tear_down);
   g_test_add ("/ui-jobs/preferences/reprice", UiFixture, NULL,
               jobs_fixture_set_up, test_preferences_reprice, fixture_tear_down);
   g_test_add ("/ui-jobs/customer-view", UiFixture, NULL,

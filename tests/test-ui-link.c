@@ -371,6 +371,25 @@ test_adapter_lists (UiFixture *fixture, gconstpointer data)
   iterate_until (link_dialog_is_gone, fixture);
 }
 
+/* Every control of the dialog, with a DoIP address typed so that its
+ * rows open, has a name for a screen reader and takes keyboard focus. */
+static void
+test_link_dialog_controls_named (UiFixture *fixture, gconstpointer data)
+{
+  EwLinkDialog *dialog = open_link_dialog (fixture);
+  g_autoptr(GString) problems = g_string_new (NULL);
+  guint n_checked = 0;
+
+  type_into (dialog, "doip_host_row", "192.0.2.10");
+  ui_check_controls (GTK_WIDGET (dialog), problems, &n_checked);
+  if (problems->len > 0)
+    g_error ("Connect to a Car:%s", problems->str);
+  /* the four kinds of link, the scenario, the address, Connect and Cancel */
+  g_assert_cmpuint (n_checked, >=, 8);
+  click (dialog, "cancel_button");
+  iterate_until (link_dialog_is_gone, fixture);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -384,6 +403,8 @@ main (int argc, char **argv)
               fixture_set_up, test_invalid_address, fixture_tear_down);
   g_test_add ("/ui-link/current-link-shown", UiFixture, NULL,
               fixture_set_up, test_current_link_shown, fixture_tear_down);
+  g_test_add ("/ui-link/controls-named", UiFixture, NULL,
+              fixture_set_up, test_link_dialog_controls_named, fixture_tear_down);
   g_test_add ("/ui-link/adapter-lists", UiFixture, NULL,
               fixture_set_up, test_adapter_lists, fixture_tear_down);
 

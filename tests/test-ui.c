@@ -123,62 +123,6 @@ test_pages_present (UiFixture *fixture, gconstpointer data)
     }
 }
 
-/* Controls a screen reader can name: their own label, a label inside, a
- * tooltip, or an accessible label or labelled-by relation. */
-static gboolean
-has_text_inside (GtkWidget *widget)
-{
-  if (GTK_IS_LABEL (widget) && *gtk_label_get_text (GTK_LABEL (widget)) != '\0')
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (has_text_inside (child))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-is_named (GtkWidget *widget)
-{
-  GtkAccessible *accessible = GTK_ACCESSIBLE (widget);
-
-  return gtk_test_accessible_has_property (accessible, GTK_ACCESSIBLE_PROPERTY_LABEL)
-         || gtk_test_accessible_has_relation (accessible, GTK_ACCESSIBLE_RELATION_LABELLED_BY)
-         || (gtk_widget_get_tooltip_text (widget) != NULL && *gtk_widget_get_tooltip_text (widget) != '\0')
-         || has_text_inside (widget);
-}
-
-/* Walks the page's widgets and checks each control the technician uses:
- * named, and reachable by keyboard. The parts of composite controls
- * (the button inside a drop-down or a spin button) are the control's. */
-static void
-check_controls (GtkWidget *widget, GString *unnamed, guint *n_checked)
-{
-  gboolean is_control = GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget) ||
-                        GTK_IS_SWITCH (widget) || GTK_IS_CHECK_BUTTON (widget) ||
-                        GTK_IS_DROP_DOWN (widget) || GTK_IS_SPIN_BUTTON (widget) ||
-                        GTK_IS_SEARCH_ENTRY (widget) || GTK_IS_ENTRY (widget);
-
-  if (!gtk_widget_get_visible (widget))
-    return;
-  if (is_control)
-    {
-      (*n_checked)++;
-      if (!is_named (widget))
-        g_string_append_printf (unnamed, " %s (unnamed)", G_OBJECT_TYPE_NAME (widget));
-      if (!gtk_widget_get_focusable (widget) && !GTK_IS_MENU_BUTTON (widget) &&
-          !GTK_IS_DROP_DOWN (widget) && !GTK_IS_SPIN_BUTTON (widget) && !GTK_IS_SEARCH_ENTRY (widget) &&
-          !GTK_IS_ENTRY (widget))
-        g_string_append_printf (unnamed, " %s (no keyboard focus)", G_OBJECT_TYPE_NAME (widget));
-      if (GTK_IS_DROP_DOWN (widget) || GTK_IS_SPIN_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget) ||
-          GTK_IS_SEARCH_ENTRY (widget) || GTK_IS_ENTRY (widget))
-        return;
-    }
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    check_controls (child, unnamed, n_checked);
-}
-
 /* Every control of every page, after a scan has filled them, has a name
  * for a screen reader and takes keyboard focus. */
 static void
@@ -196,7 +140,7 @@ test_controls_named (UiFixture *fixture, gconstpointer data)
       g_autoptr(GString) unnamed = g_string_new (NULL);
 
       g_assert_nonnull (page);
-      check_controls (GTK_WIDGET (page), unnamed, &n_checked);
+      ui_check_controls (GTK_WIDGET (page), unnamed, &n_checked);
       if (unnamed->len > 0)
         g_error ("%s:%s", pages[i], unnamed->str);
     }

@@ -293,3 +293,62 @@ ui_test_finish (int status)
   g_clear_pointer (&store_dir, g_free);
   return status;
 }
+
+/* Controls a screen reader can name: their own label, a label inside, a
+ * tooltip, or an accessible label or labelled-by relation. */
+static gboolean
+has_text_inside (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && *gtk_label_get_text (GTK_LABEL (widget)) != '\0')
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_text_inside (child))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_named (GtkWidget *widget)
+{
+  GtkAccessible *accessible = GTK_ACCESSIBLE (widget);
+
+  return gtk_test_accessible_has_property (accessible, GTK_ACCESSIBLE_PROPERTY_LABEL)
+         || gtk_test_accessible_has_relation (accessible, GTK_ACCESSIBLE_RELATION_LABELLED_BY)
+         || (gtk_widget_get_tooltip_text (widget) != NULL && *gtk_widget_get_tooltip_text (widget) != '\0')
+         || has_text_inside (widget);
+}
+
+/* Walks the page's widgets and checks each control the technician uses:
+ * named, and reachable by keyboard. The parts of composite controls
+ * (the button inside a drop-down or a spin button) are the control's. */
+void
+ui_check_controls (GtkWidget *widget, GString *unnamed, guint *n_checked)
+{
+  /* libadwaita's entry and combo rows are one control each: the text or
+   * the choice inside takes the focus, the row's title names it */
+  gboolean is_row_control = ADW_IS_ENTRY_ROW (widget) || ADW_IS_COMBO_ROW (widget);
+  gboolean is_control = GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget) ||
+                        GTK_IS_SWITCH (widget) || GTK_IS_CHECK_BUTTON (widget) ||
+                        GTK_IS_DROP_DOWN (widget) || GTK_IS_SPIN_BUTTON (widget) ||
+                        GTK_IS_SEARCH_ENTRY (widget) || GTK_IS_ENTRY (widget) || is_row_control;
+
+  if (!gtk_widget_get_visible (widget))
+    return;
+  if (is_control)
+    {
+      (*n_checked)++;
+      if (!is_named (widget))
+        g_string_append_printf (unnamed, " %s (unnamed)", G_OBJECT_TYPE_NAME (widget));
+      if (!gtk_widget_get_focusable (widget) && !is_row_control && !GTK_IS_MENU_BUTTON (widget) &&
+          !GTK_IS_DROP_DOWN (widget) && !GTK_IS_SPIN_BUTTON (widget) && !GTK_IS_SEARCH_ENTRY (widget) &&
+          !GTK_IS_ENTRY (widget))
+        g_string_append_printf (unnamed, " %s (no keyboard focus)", G_OBJECT_TYPE_NAME (widget));
+      if (GTK_IS_DROP_DOWN (widget) || GTK_IS_SPIN_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget) ||
+          GTK_IS_SEARCH_ENTRY (widget) || GTK_IS_ENTRY (widget) || is_row_control)
+        return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    ui_check_controls (child, unnamed, n_checked);
+}

@@ -48,6 +48,16 @@ AdwMessageDialog *open_message_dialog (void);
 void        respond               (const char *response);
 gboolean    dialog_is_mapped      (UiFixture *fixture);
 
+/* Walks widget's visible descendants and checks each control a technician
+ * uses (buttons, switches, check buttons, drop-downs, spin buttons,
+ * entries): it has a name for a screen reader (its own label, a label
+ * inside, a tooltip, an accessible label or labelled-by relation) and
+ * takes keyboard focus. Appends what fails to problems; counts what it
+ * checked into n_checked. */
+void        ui_check_controls     (GtkWidget  *widget,
+                                   GString    *problems,
+                                   guint      *n_checked);
+
 /* Saves widget as drawn into $EW_UI_SCREENSHOT_DIR/name when it is set. */
 void        save_screenshot       (UiFixture *fixture, GtkWidget *widget, const char *name);
 

@@ -550,10 +550,31 @@ ew_preferences_window_class_init (EwPreferencesWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "prefs.choose-plugin-folder", NULL, choose_plugin_folder_action);
 }
 
+/* libadwaita 1.2 gives the window's own search entry no name for screen
+ * readers (only a placeholder); TRUE once it is named */
+static gboolean
+name_search_entry (GtkWidget *widget)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_SEARCH_ENTRY (child))
+        {
+          gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          _("Search preferences"), -1);
+          return TRUE;
+        }
+      if (name_search_entry (child))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 ew_preferences_window_init (EwPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  name_search_entry (GTK_WIDGET (self));
   self->currencies = gtk_string_list_new (NULL);
   add_template_rows (self);
 }
