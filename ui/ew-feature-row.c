@@ -415,5 +415,12 @@ ew_feature_row_class_init (EwFeatureRowClass *klass)
 static void
 ew_feature_row_init (EwFeatureRow *self)
 {
+  g_autoptr(PangoAttrList) smaller = pango_attr_list_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* GTK 4.8's inscription keeps the font size it had when a recycled row
+   * is put back into the list, if CSS sets it: the subtitle's size is
+   * its own attribute, as libadwaita's subtitles are smaller */
+  pango_attr_list_insert (smaller, pango_attr_scale_new (PANGO_SCALE_SMALL));
+  gtk_inscription_set_attributes (self->subtitle_text, smaller);
 }

@@ -729,6 +729,9 @@ apply_filter (EwFeaturesPage *self)
     return;
   show_from_the_start (self);
   gtk_filter_changed (GTK_FILTER (self->filter), change);
+  /* a new search shows its best matches: the list from its top */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) > 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->feature_list), "list.scroll-to-item", "u", 0);
   update_no_match (self);
 }
 
@@ -749,6 +752,7 @@ rebuild_rows (EwFeaturesPage *self)
   g_autoptr(GPtrArray) flat = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *folded = NULL;
   g_auto(GStrv) words = NULL;
+  gboolean was_empty;
 
   for (guint i = 0; i < self->items->len; i++)
     {
@@ -784,10 +788,14 @@ rebuild_rows (EwFeaturesPage *self)
   folded = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
   words = search_words (folded);
   self->search_folded = g_steal_pointer (&folded);
+  was_empty = g_list_model_get_n_items (G_LIST_MODEL (self->list_store)) == 0;
   g_list_store_splice (self->list_store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->list_store)),
                        flat->pdata, flat->len);
   mark_listed (self, (const char * const *) words, FALSE);
-  show_from_the_start (self);
+  /* the car's features read again (after applying, or Refresh) keep the
+   * place in the list; the first reading starts from the top */
+  if (was_empty)
+    show_from_the_start (self);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_no_match (self);
   if (flat->len > 0)
