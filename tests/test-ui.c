@@ -608,7 +608,8 @@ test_features_apply_undo (UiFixture *fixture, gconstpointer data)
   GtkWidget *coding_row, *restore_row;
   gint64 coding_job, restore_job;
 
-  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 900, 900);
+  if (!ui_is_narrow_variant ())
+    gtk_window_set_default_size (GTK_WINDOW (fixture->window), 900, 900);
   scan_and_read_features (fixture, FEATURES_LINK);
   page = features_page (fixture);
 
@@ -768,15 +769,34 @@ test_features_failure (UiFixture *fixture, gconstpointer data)
   g_assert_false (ew_job_row_can_restore (EW_JOB_ROW (job_row)));
 }
 
+static GtkWidget *sized_row;
+
+static gboolean
+row_is_allocated (UiFixture *fixture)
+{
+  return gtk_widget_get_width (sized_row) > 0;
+}
+
+static gboolean
+window_is_phone_sized (UiFixture *fixture)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (fixture->window));
+
+  return width > 0 && width <= 400;
+}
+
 static void
 test_features_not_fitted (UiFixture *fixture, gconstpointer data)
 {
   g_autofree char *profile = g_build_filename (fixture->store_dir, "no-cornering.ini", NULL);
   g_autofree char *link = g_strdup_printf ("sim:bmw-f30?profile=%s", profile);
   g_autoptr(GError) error = NULL;
+  /* not fitted (says so beside its badge), a choice, a switch */
+  static const char *const wide_rows[] = { "cornering-lights", "headlight-delay", "needle-sweep" };
   EwFeaturesPage *page;
   EwFeatureRow *row;
   GtkWidget *needle;
+  GtkWidget *list;
   int minimum = 0;
 
   /* the car lacks the cornering lamps' option (524) */
@@ -832,11 +852,22 @@ test_features_not_fitted (UiFixture *fixture, gconstpointer data)
   g_assert_cmpstr (ew_features_page_get_group_title (page, "video-in-motion"),
                    !=, ew_features_page_get_group_title (page, "lap-timer"));
 
-  /* the page still fits a phone-sized window */
+  /* the page still fits a phone-sized window, and so does every row in
+   * it: a row wider than its list would lose its switch off the edge */
   gtk_editable_set_text (GTK_EDITABLE (features_child (fixture, "search_entry")), "");
   g_signal_emit_by_name (features_child (fixture, "search_entry"), "search-changed");
   gtk_widget_measure (GTK_WIDGET (page), GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
   g_assert_cmpint (minimum, <=, 360);
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 720);
+  iterate_until (window_is_phone_sized, fixture);
+  list = features_child (fixture, "feature_list");
+  for (guint i = 0; i < G_N_ELEMENTS (wide_rows); i++)
+    {
+      row = feature_row (fixture, wide_rows[i]);
+      sized_row = GTK_WIDGET (row);
+      iterate_until (row_is_allocated, fixture);
+      g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (row)), <=, gtk_widget_get_width (list));
+    }
 }
 
 static gboolean

@@ -59,6 +59,14 @@ screenshot_variant (void)
   return variant != NULL && *variant != '\0' ? variant : NULL;
 }
 
+gboolean
+ui_is_narrow_variant (void)
+{
+  const char *variant = screenshot_variant ();
+
+  return variant != NULL && strstr (variant, "narrow") != NULL;
+}
+
 static void
 apply_screenshot_variant (UiFixture *fixture)
 {

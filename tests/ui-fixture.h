@@ -58,6 +58,10 @@ void        ui_check_controls     (GtkWidget  *widget,
                                    GString    *problems,
                                    guint      *n_checked);
 
+/* Whether the tests run on a phone-sized window for screenshots; a test
+ * that sizes the window for itself leaves it so. */
+gboolean    ui_is_narrow_variant  (void);
+
 /* Saves widget as drawn into $EW_UI_SCREENSHOT_DIR/name when it is set. */
 void        save_screenshot       (UiFixture *fixture, GtkWidget *widget, const char *name);
 
