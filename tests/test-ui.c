@@ -519,7 +519,10 @@ static const char *wanted_feature;
 static gboolean
 feature_row_is_made (UiFixture *fixture)
 {
-  return ew_features_page_find_row (features_page (fixture), wanted_feature) != NULL;
+  GtkWidget *row = ew_features_page_find_row (features_page (fixture), wanted_feature);
+
+  /* bound to a list item, and on screen */
+  return row != NULL && gtk_widget_get_mapped (row);
 }
 
 /* The list makes rows only for what is in view: the feature is scrolled
