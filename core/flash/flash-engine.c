@@ -1418,6 +1418,28 @@ check_routine (EwFlashJob *job, const Step *step, const guint8 *option, gsize n,
   return TRUE;
 }
 
+/* The link dropped after the download, at a check: the module's session,
+ * and with it what it was checking, is gone. The link is connected again
+ * and the module programmed again from the programming session and the
+ * erase, in the same job. */
+static gboolean
+program_again_after_link_loss (EwFlashJob *job, const char *step_name, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  journal (job, "link-lost", "failed", "The link dropped at %s, after %" G_GUINT64_FORMAT " bytes",
+           step_name, job->bytes_sent);
+  if (!wait_for_module (job, &local_error))
+    {
+      journal (job, "wake", "failed", "%s", local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  journal (job, "wake", "ok", "module answers again; programming again from the "
+           "programming session and the erase");
+  return reenter_programming (job, error);
+}
+
 /* Erase, download, check memory, check dependencies; with the restarts.
  * Fails with the module left to recover. */
 static gboolean
@@ -1495,6 +1517,13 @@ program_memory (EwFlashJob *job, GError **error)
                           &status, &local_error))
         {
           journal (job, "check-memory", "failed", "%s", local_error->message);
+          if (is_link_lost (local_error) && n_wakes < MAX_WAKES)
+            {
+              n_wakes++;
+              if (!program_again_after_link_loss (job, "check memory", error))
+                return FALSE;
+              continue;
+            }
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
@@ -1523,6 +1552,13 @@ program_memory (EwFlashJob *job, GError **error)
                               &local_error))
             {
               journal (job, "check-dependencies", "failed", "%s", local_error->message);
+              if (is_link_lost (local_error) && n_wakes < MAX_WAKES)
+                {
+                  n_wakes++;
+                  if (!program_again_after_link_loss (job, "check dependencies", error))
+                    return FALSE;
+                  continue;
+                }
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
             }
@@ -1584,10 +1620,31 @@ run_final_steps (EwFlashJob *job, GError **error)
         continue;
       report (job, info->id, BAND_AFTER + 0.02 + (1.0 - BAND_AFTER - 0.02) * (i - memory_end - 1) /
               MAX (job->steps->len - memory_end - 1, 1u));
-      if (!run_step (job, step, NULL, error))
+      if (!run_step (job, step, NULL, &local_error))
         {
-          journal (job, info->id, "failed", "%s: %s", info->description, (*error)->message);
-          return FALSE;
+          journal (job, info->id, "failed", "%s: %s", info->description, local_error->message);
+          /* the new software is in; a link that dropped is connected
+           * again (waiting for the module) and the step sent once more */
+          if (!is_link_lost (local_error))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          g_clear_error (&local_error);
+          journal (job, "link-lost", "failed", "The link dropped at the step: %s", info->description);
+          if (!wait_for_module (job, &local_error))
+            {
+              journal (job, "wake", "failed", "%s", local_error->message);
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          journal (job, "wake", "ok", "module answers again; the step once more");
+          if (!run_step (job, step, NULL, &local_error))
+            {
+              journal (job, info->id, "failed", "%s: %s", info->description, local_error->message);
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
         }
       if (step->kind == EW_STEP_READ_IDENTIFICATION)
         journal (job, info->id, "ok", "%s: module %s runs software %s", info->description,
