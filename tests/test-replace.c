@@ -563,7 +563,8 @@ test_ecu_swap (gconstpointer data)
   g_assert_nonnull (module->immobiliser);
   g_assert_cmpstr (module->immobiliser->master, ==, c->master);
   g_assert_cmpstr (scanned (before, c->engine)->vin, !=, before->vin);
-  g_assert_cmpuint (n_findings_for (before, c->engine), >=, 1);
+  g_assert_cmpuint (n_findings_for (before, c->engine), >=, 2);
+  g_assert_cmpint (scanned (before, c->engine)->immobiliser_status, ==, EW_IMMOBILISER_NOT_PAIRED);
   g_assert_cmpstr (scanned (before, c->engine)->software_version, !=, version);
   g_assert_cmpuint (sim_n_dtcs (connection, c->engine), >, 0);
   assert_paired (connection, c, FALSE);
@@ -582,7 +583,9 @@ test_ecu_swap (gconstpointer data)
 
   /* the car's software, VIN and coding; paired with this car's master */
   after = ew_test_scan_car (connection);
+  /* no VIN mismatch, and the scan finds it paired too */
   g_assert_cmpuint (n_findings_for (after, c->engine), ==, 0);
+  g_assert_cmpint (scanned (after, c->engine)->immobiliser_status, ==, EW_IMMOBILISER_PAIRED);
   g_assert_cmpstr (scanned (after, c->engine)->software_version, ==, version);
   vin = sim_text (connection, c->engine, 0xF190);
   g_assert_cmpstr (vin, ==, before->vin);

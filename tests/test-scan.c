@@ -167,6 +167,36 @@ test_absent_modules (void)
   ew_test_remove_tree (dir);
 }
 
+/* An engine unit from another car is not paired with this car's
+ * immobiliser: the scan says so beside the VIN mismatch, for each
+ * family; the healthy car's unit is paired. */
+static void
+test_immobiliser_unpaired (void)
+{
+  static const struct { const char *family; const char *unit; } cases[] = {
+    { "bmw-f30", "dme" }, { "mercedes-w205", "engine" }, { "vw-golf-mk7", "engine" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *uri = g_strdup_printf ("sim:%s?profile=used-engine-unit", cases[i].family);
+      g_autofree char *healthy_uri = g_strdup_printf ("sim:%s", cases[i].family);
+      g_autoptr(EwScanResult) result = scan_ok (uri);
+      g_autoptr(EwScanResult) healthy = scan_ok (healthy_uri);
+      g_autofree char *summary = findings_summary (result);
+      g_autofree char *unpaired = g_strdup_printf ("immobiliser-unpaired:%s", cases[i].unit);
+      g_autofree char *mismatch = g_strdup_printf ("vin-mismatch:%s", cases[i].unit);
+      g_autofree char *healthy_summary = findings_summary (healthy);
+
+      g_test_message ("%s: %s", cases[i].family, summary);
+      g_assert_nonnull (strstr (summary, unpaired));
+      g_assert_nonnull (strstr (summary, mismatch));
+      g_assert_cmpint (module_result (result, cases[i].unit)->immobiliser_status, ==, EW_IMMOBILISER_NOT_PAIRED);
+      g_assert_cmpint (module_result (healthy, cases[i].unit)->immobiliser_status, ==, EW_IMMOBILISER_PAIRED);
+      g_assert_null (strstr (healthy_summary, "immobiliser"));
+    }
+}
+
 /* A module slower than its P2 time (busy, or answering a loaded tester)
  * is identified, not taken for absent. */
 static void
@@ -322,6 +352,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scan/body-module-bootloader", test_body_module_bootloader);
   g_test_add_func ("/scan/absent-modules", test_absent_modules);
   g_test_add_func ("/scan/slow-module", test_slow_module);
+  g_test_add_func ("/scan/immobiliser-unpaired", test_immobiliser_unpaired);
   g_test_add_func ("/scan/concurrent", test_concurrent);
   g_test_add_func ("/scan/progress", test_progress);
   g_test_add_func ("/scan/cancel", test_cancel);

@@ -23,6 +23,7 @@ ew_scan_finding_kind_rank (EwFindingKind kind)
     {
     case EW_FINDING_VIN_MISMATCH:
     case EW_FINDING_BOOTLOADER:
+    case EW_FINDING_IMMOBILISER_UNPAIRED:
       return 0;
     case EW_FINDING_NOT_ANSWERING:
       return 1;
@@ -57,6 +58,11 @@ show_kind (EwScanFindingRow *self)
       icon_name = "network-offline-symbolic";
       css_class = "warning";
       description = _("Module not answering");
+      break;
+    case EW_FINDING_IMMOBILISER_UNPAIRED:
+      icon_name = "dialog-warning-symbolic";
+      css_class = "warning";
+      description = _("Engine unit not paired with the immobiliser");
       break;
     case EW_FINDING_SOFTWARE_BEHIND:
       icon_name = "software-update-available-symbolic";

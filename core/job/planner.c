@@ -534,6 +534,9 @@ plan_finding (Planner *p, const EwScanFinding *finding)
       if (job != NULL)
         add_job_item (p, EW_PLAN_ITEM_RECOVERY, module, job, FALSE, finding);
       break;
+    case EW_FINDING_IMMOBILISER_UNPAIRED:
+      /* a unit from another car: its replacement job (from the VIN
+       * mismatch) pairs it; alone, a diagnosis first */
     case EW_FINDING_SOFTWARE_BEHIND:   /* only with a feature that needs it */
     case EW_FINDING_NOT_ANSWERING:     /* a diagnosis first, not a price */
     case EW_FINDING_NOT_FITTED:        /* refuses the features that need it */

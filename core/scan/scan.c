@@ -100,6 +100,7 @@ ew_finding_kind_to_string (EwFindingKind kind)
     case EW_FINDING_NOT_ANSWERING:   return "not-answering";
     case EW_FINDING_NOT_FITTED:      return "not-fitted";
     case EW_FINDING_SOFTWARE_BEHIND: return "software-behind";
+    case EW_FINDING_IMMOBILISER_UNPAIRED: return "immobiliser-unpaired";
     default:                         g_assert_not_reached ();
     }
 }
@@ -183,6 +184,26 @@ static gboolean
 is_read_in_scan (EwIdentificationRole role)
 {
   return role != EW_ID_ROLE_OTHER;
+}
+
+/* Whether an engine unit is paired with this car's immobiliser: the
+ * first byte of its status DID; -1 when it has none or does not say. */
+static gint
+read_immobiliser_status (ScanRun *run, EwUdsClient *client, const EwModule *module)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) status = NULL;
+
+  if (module->immobiliser == NULL)
+    return -1;
+  status = ew_uds_client_read_did (client, module->immobiliser->status_did, run->cancellable, &error);
+  if (status == NULL || g_bytes_get_size (status) < 1)
+    {
+      g_debug ("%s: immobiliser status not read: %s", module->id,
+               error != NULL ? error->message : "empty");
+      return -1;
+    }
+  return ((const guint8 *) g_bytes_get_data (status, NULL))[0];
 }
 
 /* The room a module is given over its P2 time to answer the scan. A
@@ -274,6 +295,8 @@ identify_module (ScanRun *run, EwScanModule *m)
       m->error_message = g_strdup (_("The module answered no identification request"));
       return;
     }
+  m->immobiliser_status = read_immobiliser_status (run, client, module);
+
   /* A module without a running application sits in the programming
    * session on its own, or cannot name its application software. */
   if (m->active_session == SESSION_PROGRAMMING || is_software_refused
@@ -473,6 +496,21 @@ judge (EwScanResult *result)
                      vin_mismatch_explanation (module, m->vin, result->vin),
                      result->vin, m->vin);
 
+      if (m->state == EW_SCAN_MODULE_ANSWERED && m->immobiliser_status == EW_IMMOBILISER_NOT_PAIRED)
+        {
+          const EwModule *master = ew_family_find_module (result->family, module->immobiliser->master);
+
+          add_finding (result, EW_FINDING_IMMOBILISER_UNPAIRED, module,
+                       g_strdup_printf (_("%s: not paired with the immobiliser"), module->name),
+                       g_strdup_printf (_("The unit is not paired with the immobiliser in the %s: "
+                                          "the engine will not start with this car's keys. "
+                                          "Pairing it is an adaptation; a unit from another car "
+                                          "needs the engine unit replacement job (programming, "
+                                          "VIN and pairing)."),
+                                        master != NULL ? master->name : module->immobiliser->master),
+                       NULL, NULL);
+        }
+
       level = expected_software (result->family, module);
       if (m->state == EW_SCAN_MODULE_ANSWERED && level != NULL && m->software_version != NULL
           && ew_software_version_compare (m->software_version, level) < 0)
@@ -523,6 +561,7 @@ ew_scan_run (EwConnection        *connection,
       EwScanModule *m = g_new0 (EwScanModule, 1);
 
       m->module = g_ptr_array_index (family->modules, i);
+      m->immobiliser_status = -1;
       g_ptr_array_add (result->modules, m);
     }
 

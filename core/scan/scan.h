@@ -34,6 +34,10 @@ typedef struct {
   char              *supplier;
   char              *programming_date;
   guint8             active_session;     /* 0 = not read */
+  /* A module paired with the car's immobiliser (an engine unit): its
+   * status DID's first byte, EW_IMMOBILISER_PAIRED or _NOT_PAIRED; -1
+   * when the module has none or did not say. */
+  gint               immobiliser_status;
   gboolean           is_simulated;       /* answered the simulation marker */
   char              *error_message;      /* SILENT, FAILED */
   guint              duration_ms;
@@ -49,6 +53,7 @@ typedef enum {
   EW_FINDING_NOT_ANSWERING,
   EW_FINDING_NOT_FITTED,
   EW_FINDING_SOFTWARE_BEHIND,
+  EW_FINDING_IMMOBILISER_UNPAIRED,
 } EwFindingKind;
 
 typedef struct {
