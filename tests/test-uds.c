@@ -1089,6 +1089,33 @@ test_pending_storm (Fixture       *f,
   g_assert_cmpint (elapsed_ms (start), >=, 550);
 }
 
+/* busyRepeatRequest (0x21) asks for the same request again: it is sent
+ * again, up to EW_UDS_BUSY_REPEATS times, and then the refusal stands. */
+static void
+test_busy_repeat (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) value = NULL;
+  g_autoptr(GBytes) refused = NULL;
+
+  script (f, "7F2221");
+  script (f, "7F2221");
+  script (f, "620100AABB");
+  value = ew_uds_client_read_did (f->client, 0x0100, NULL, &error);
+  g_assert_no_error (error);
+  assert_bytes (value, "AABB");
+  g_assert_cmpuint (count_requests (f, "220100"), ==, 3);
+
+  for (guint i = 0; i <= EW_UDS_BUSY_REPEATS; i++)
+    script (f, "7F2221");
+  refused = ew_uds_client_read_did (f->client, 0x0100, NULL, &error);
+  g_assert_null (refused);
+  g_assert_error (error, EW_UDS_NRC_ERROR, EW_UDS_NRC_BUSY_REPEAT_REQUEST);
+  g_assert_nonnull (strstr (error->message, "busyRepeatRequest"));
+  g_assert_cmpuint (count_requests (f, "220100"), ==, 3 + 1 + EW_UDS_BUSY_REPEATS);
+}
+
 static void
 test_pending_then_silence (Fixture       *f,
                            gconstpointer  data)
@@ -1639,6 +1666,7 @@ main (int   argc,
   ADD ("/uds/suppress", test_suppress);
   ADD ("/uds/timing/pending-storm", test_pending_storm);
   ADD ("/uds/timing/pending-then-silence", test_pending_then_silence);
+  ADD ("/uds/timing/busy-repeat", test_busy_repeat);
   ADD ("/uds/timing/silence", test_silence);
   ADD ("/uds/timing/from-session", test_timing_from_session);
   ADD ("/uds/timing/keep-alive", test_keep_alive);

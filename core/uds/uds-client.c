@@ -566,36 +566,59 @@ transact (EwUdsClient   *self,
       return NULL;
     }
 
-  g_mutex_lock (&self->io_lock);
-  drain_all (self);
-  if (!ew_channel_send (self->channel, request, length_bytes, cancellable, error))
+  for (guint n_repeats = 0;; n_repeats++)
     {
+      g_mutex_lock (&self->io_lock);
+      drain_all (self);
+      if (!ew_channel_send (self->channel, request, length_bytes, cancellable, error))
+        {
+          g_mutex_unlock (&self->io_lock);
+          g_prefix_error (error, "%s: %s: ", self->module_name, label);
+          return NULL;
+        }
+      start = g_get_monotonic_time ();
+      if (suppress)
+        {
+          g_mutex_lock (&self->lock);
+          self->last_suppressed_sid = sid;
+          g_clear_error (&self->suppressed_error);
+          g_mutex_unlock (&self->lock);
+          g_mutex_unlock (&self->io_lock);
+          return g_bytes_new (NULL, 0);
+        }
+      g_clear_pointer (&answer, g_bytes_unref);
+      answer = wait_answer (self, self->channel, sid, label, start, cancellable, error);
       g_mutex_unlock (&self->io_lock);
-      g_prefix_error (error, "%s: %s: ", self->module_name, label);
-      return NULL;
-    }
-  start = g_get_monotonic_time ();
-  if (suppress)
-    {
-      g_mutex_lock (&self->lock);
-      self->last_suppressed_sid = sid;
-      g_clear_error (&self->suppressed_error);
-      g_mutex_unlock (&self->lock);
-      g_mutex_unlock (&self->io_lock);
-      return g_bytes_new (NULL, 0);
-    }
-  answer = wait_answer (self, self->channel, sid, label, start, cancellable, error);
-  g_mutex_unlock (&self->io_lock);
-  if (answer == NULL)
-    return NULL;
+      if (answer == NULL)
+        return NULL;
 
-  data = g_bytes_get_data (answer, &length);
-  if (data[0] == EW_UDS_NEGATIVE_RESPONSE)
-    {
-      g_propagate_error (error, nrc_error_new (self, label, data[2]));
+      data = g_bytes_get_data (answer, &length);
+      if (data[0] != EW_UDS_NEGATIVE_RESPONSE)
+        return g_steal_pointer (&answer);
+      /* ISO 14229-1 busyRepeatRequest: the module is busy with something
+       * else and asks for the same request again, a moment later */
+      if (data[2] == EW_UDS_NRC_BUSY_REPEAT_REQUEST && n_repeats < EW_UDS_BUSY_REPEATS)
+        {
+          g_debug ("%s: %s: busyRepeatRequest, sending it again", self->module_name, label);
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return NULL;
+          g_usleep ((gulong) EW_UDS_BUSY_REPEAT_DELAY_MS * 1000);
+          continue;
+        }
+      {
+        GError *refusal = nrc_error_new (self, label, data[2]);
+
+        if (n_repeats > 0)
+          {
+            char *message = g_strdup_printf ("%s (asked %u times)", refusal->message, n_repeats + 1);
+
+            g_free (refusal->message);
+            refusal->message = message;
+          }
+        g_propagate_error (error, refusal);
+      }
       return NULL;
     }
-  return g_steal_pointer (&answer);
 }
 
 GBytes *

@@ -54,6 +54,10 @@ G_BEGIN_DECLS
 #define EW_UDS_DEFAULT_P2_STAR_MS     5000
 #define EW_UDS_DEFAULT_TESTER_PRESENT_INTERVAL_MS 2000
 #define EW_UDS_DEFAULT_TIMING_MARGIN_MS 150
+/* A module answering busyRepeatRequest (0x21) gets the same request again
+ * after this pause, this many times, before the refusal stands. */
+#define EW_UDS_BUSY_REPEATS             5
+#define EW_UDS_BUSY_REPEAT_DELAY_MS     20
 
 /* Monotonic time in µs; for lock-out delays (injectable in tests). */
 typedef gint64 (*EwUdsClockFunc) (gpointer user_data);
