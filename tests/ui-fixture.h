@@ -34,8 +34,13 @@ void        store_fixture_set_up  (UiFixture *fixture, gconstpointer data);
 void        fixture_tear_down     (UiFixture *fixture, gconstpointer data);
 
 /* Runs the main loop until done says so; fails the test after seconds. */
-void        iterate_until_within  (gboolean (*done) (UiFixture *), UiFixture *fixture, guint seconds);
-void        iterate_until         (gboolean (*done) (UiFixture *), UiFixture *fixture);
+void        iterate_until_named   (const char *name, gboolean (*done) (UiFixture *),
+                                   UiFixture *fixture, guint seconds);
+/* the failure names the condition waited for */
+#define iterate_until_within(done, fixture, seconds) \
+  iterate_until_named (#done, (done), (fixture), (seconds))
+/* ten seconds: a loaded machine runs the simulated car slowly */
+#define iterate_until(done, fixture) iterate_until_named (#done, (done), (fixture), 10)
 
 /* A child of the Vehicle page's template. */
 GtkWidget  *page_child            (UiFixture *fixture, const char *name);
