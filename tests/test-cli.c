@@ -22,17 +22,34 @@ count_lines (const char *text)
 }
 
 /* Bad input: non-zero exit, nothing on stdout, exactly one line on stderr
- * that starts with the program's name and contains `needle`. */
-static void
-assert_one_error_line (const EcuwRun *run, const char *needle)
+ * that starts with the program's name and contains `needle`.  Returns what
+ * is wrong, or NULL. */
+static const char *
+one_error_line_problem (const EcuwRun *run, const char *needle)
 {
-  g_assert_cmpint (run->exit_status, !=, 0);
-  g_assert_cmpstr (run->out, ==, "");
-  g_assert_true (g_str_has_prefix (run->err, "ecuw: "));
-  g_assert_true (g_str_has_suffix (run->err, "\n"));
-  g_assert_cmpuint (count_lines (run->err), ==, 1);
-  g_assert_nonnull (strstr (run->err, needle));
+  if (run->exit_status == 0)
+    return "exit status 0";
+  if (g_strcmp0 (run->out, "") != 0)
+    return "output on stdout";
+  if (!g_str_has_prefix (run->err, "ecuw: "))
+    return "stderr does not start with “ecuw: ”";
+  if (!g_str_has_suffix (run->err, "\n") || count_lines (run->err) != 1)
+    return "stderr is not exactly one line";
+  if (strstr (run->err, needle) == NULL)
+    return "stderr does not name what is wrong";
+  return NULL;
 }
+
+/* A macro, so that a failure names the caller's line; the run's output is
+ * printed first, so that the log says what it was. */
+#define assert_one_error_line(run, needle)                                         \
+  G_STMT_START {                                                                   \
+    const char *problem_ = one_error_line_problem ((run), (needle));               \
+    if (problem_ != NULL)                                                          \
+      g_printerr ("ecuw exit status %d, %s (expected “%s”)\nstdout:\n%s\nstderr:\n%s\n", \
+                  (run)->exit_status, problem_, (needle), (run)->out, (run)->err); \
+    g_assert_null (problem_);                                                      \
+  } G_STMT_END
 
 
 static void
