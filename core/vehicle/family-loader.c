@@ -382,10 +382,14 @@ ew_family_loader_new (const char *schema_path, GError **error)
   SavedHandlers saved;
   ErrorSink sink = { 0 };
 
-  /* Both must run before threads use the parser: libxml2 sets up its
-   * global state here, and G_DEFINE_QUARK registers lazily without a lock. */
+  /* These must run before threads use the parser: libxml2 sets up its
+   * global state here, and G_DEFINE_QUARK registers lazily without a lock.
+   * GLib makes its C locale on the first g_ascii_strtoull(); a thread that
+   * waits for another one making it can come back with errno set by the
+   * wait, and g_ascii_string_to_unsigned() then calls "1" not a number. */
   xmlInitParser ();
   (void) EW_VEHICLE_ERROR;
+  (void) g_ascii_strtoull ("0", NULL, 10);
 
   if (schema_path == NULL)
     schema_path = default_path = ew_data_path ("vehicles/vehicle-family.xsd");
