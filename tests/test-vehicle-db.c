@@ -616,6 +616,7 @@ static const BadCase bad_cases[] = {
   { "flash-overlap.xml", EW_VEHICLE_ERROR_INVALID, { "flash-overlap.xml:41:", "element 'region'", "overlaps" } },
   { "class-mismatch.xml", EW_VEHICLE_ERROR_INVALID, { "class-mismatch.xml:104:", "element 'coding'", "'drl'" } },
   { "even-security-level.xml", EW_VEHICLE_ERROR_INVALID, { "even-security-level.xml:62:", "element 'level'", "0x04" } },
+  { "supply-voltage-length.xml", EW_VEHICLE_ERROR_INVALID, { "supply-voltage-length.xml:30:", "element 'did'", "millivolts" } },
   { "xxe-system-entity.xml", EW_VEHICLE_ERROR_FORBIDDEN, { "xxe-system-entity.xml:3:", "DOCTYPE" } },
   { "billion-laughs.xml", EW_VEHICLE_ERROR_FORBIDDEN, { "billion-laughs.xml:3:", "DOCTYPE" } },
   { "external-dtd.xml", EW_VEHICLE_ERROR_FORBIDDEN, { "external-dtd.xml:3:", "DOCTYPE", "http://example.invalid/family.dtd" } },

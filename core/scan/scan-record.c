@@ -28,6 +28,12 @@ add_module (JsonBuilder *b, const EwScanModule *m)
   add_string (b, "programming_date", m->programming_date);
   json_builder_set_member_name (b, "simulated");
   json_builder_add_boolean_value (b, m->is_simulated);
+  /* millivolts; null where the module does not report it */
+  json_builder_set_member_name (b, "supply_voltage_mv");
+  if (m->supply_voltage_mv != 0)
+    json_builder_add_int_value (b, m->supply_voltage_mv);
+  else
+    json_builder_add_null_value (b);
   add_string (b, "error", m->error_message);
   json_builder_set_member_name (b, "duration_ms");
   json_builder_add_int_value (b, m->duration_ms);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim/sim-ecu.h"
+#include "connect/supply-voltage.h"
 #include "uds/uds-client.h"
 
 /* ISO 14229-1 C.1: the programming session, in which a module that has
@@ -275,6 +276,11 @@ identify_module (ScanRun *run, EwScanModule *m)
         {
           if (g_bytes_get_size (bytes) >= 1)
             m->active_session = ((const guint8 *) g_bytes_get_data (bytes, NULL))[0];
+          continue;
+        }
+      if (did->role == EW_ID_ROLE_SUPPLY_VOLTAGE)
+        {
+          m->supply_voltage_mv = ew_supply_voltage_from_bytes (bytes);
           continue;
         }
       if (did->role == EW_ID_ROLE_SIMULATION_MARKER)

@@ -38,6 +38,7 @@ typedef struct {
    * status DID's first byte, EW_IMMOBILISER_PAIRED or _NOT_PAIRED; -1
    * when the module has none or did not say. */
   gint               immobiliser_status;
+  guint              supply_voltage_mv;  /* 0 = the module does not report it */
   gboolean           is_simulated;       /* answered the simulation marker */
   char              *error_message;      /* SILENT, FAILED */
   guint              duration_ms;

@@ -541,6 +541,15 @@ append_did (EwSimEcu   *ecu,
         case EW_ID_ROLE_ACTIVE_SESSION:
           g_byte_array_append (out, &ecu->session, 1);
           return TRUE;
+        case EW_ID_ROLE_SUPPLY_VOLTAGE:
+          {
+            /* a bootloader measures its supply too */
+            guint mv = MIN (ew_sim_profile_get_supply_voltage_mv (ecu->profile), 0xFFFFu);
+            guint8 be[2] = { (guint8) (mv >> 8), (guint8) mv };
+
+            g_byte_array_append (out, be, sizeof be);
+            return TRUE;
+          }
         case EW_ID_ROLE_OPTION_LIST:
           /* vehicle data of the application, not the module's own
            * identification: a bootloader does not know it */

@@ -17,6 +17,7 @@ struct _EwSimProfile {
   char           *vin;
   GHashTable     *options;  /* fitted option code -> itself */
   GPtrArray      *modules;  /* EwSimModuleProfile, in the family's order */
+  guint           supply_voltage_mv;
 };
 
 static void
@@ -226,6 +227,7 @@ profile_new (EwFamily   *family,
   profile->name = g_strdup ("default");
   profile->description = g_strdup ("Healthy car: every module present and coded with its defaults");
   profile->vin = vin != NULL ? g_strdup (vin) : ew_sim_profile_default_vin (family);
+  profile->supply_voltage_mv = EW_SIM_DEFAULT_SUPPLY_VOLTAGE_MV;
   profile->options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < family->options->len; i++)
     {
@@ -711,11 +713,23 @@ load_contents (Loader *loader)
       for (guint i = 0; codes != NULL && codes[i] != NULL; i++)
         g_hash_table_remove (profile->options, g_strstrip (codes[i]));
     }
+  if (g_key_file_has_key (loader->key_file, "profile", "supply-voltage", NULL))
+    {
+      g_autofree char *text = g_key_file_get_string (loader->key_file, "profile", "supply-voltage", NULL);
+      char *end = NULL;
+      double volts = g_ascii_strtod (g_strstrip (text), &end);
+
+      if (end == text || *end != '\0' || !(volts >= 0.0 && volts <= 65.0))
+        return fail (loader, "profile", "supply-voltage",
+                     "“%s” is not a voltage from 0 to 65 (volts, e.g. 12.4)", text);
+      profile->supply_voltage_mv = (guint) (volts * 1000.0 + 0.5);
+    }
   {
     g_auto(GStrv) keys = g_key_file_get_keys (loader->key_file, "profile", NULL, NULL);
     for (guint i = 0; keys[i] != NULL; i++)
       if (strcmp (keys[i], "description") != 0 && strcmp (keys[i], "vin") != 0 &&
-          strcmp (keys[i], "options") != 0 && strcmp (keys[i], "options-absent") != 0)
+          strcmp (keys[i], "options") != 0 && strcmp (keys[i], "options-absent") != 0 &&
+          strcmp (keys[i], "supply-voltage") != 0)
         return fail (loader, "profile", keys[i], "unknown key");
   }
 
@@ -845,6 +859,14 @@ const char *
 ew_sim_profile_get_vin (EwSimProfile *profile)
 {
   return profile->vin;
+}
+
+guint
+ew_sim_profile_get_supply_voltage_mv (EwSimProfile *profile)
+{
+  g_return_val_if_fail (profile != NULL, 0);
+
+  return profile->supply_voltage_mv;
 }
 
 EwFamily *

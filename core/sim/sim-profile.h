@@ -15,6 +15,9 @@
  *                                option of the family); codes the family
  *                                does not know are ignored
  *   options-absent=KA1           taken away from the fitted list
+ *   supply-voltage=12.4          volts at every module's supply pin, as
+ *                                its supply-voltage DID reports (default
+ *                                13.6: a battery support unit connected)
  *
  *   [features]                   feature states, by feature id (the ids are
  *   cornering-lights=off         shared by the families); written into the
@@ -74,6 +77,9 @@ G_BEGIN_DECLS
 
 typedef struct _EwSimProfile EwSimProfile;
 
+/* A car on a battery support unit, as a workshop programs it. */
+#define EW_SIM_DEFAULT_SUPPLY_VOLTAGE_MV 13600
+
 typedef struct {
   guint8 code[3];
   guint8 status;
@@ -111,6 +117,8 @@ void          ew_sim_profile_unref                (EwSimProfile *profile);
 const char   *ew_sim_profile_get_name             (EwSimProfile *profile);
 const char   *ew_sim_profile_get_description      (EwSimProfile *profile);
 const char   *ew_sim_profile_get_vin              (EwSimProfile *profile);
+/* Millivolts at the modules' supply pins. */
+guint         ew_sim_profile_get_supply_voltage_mv (EwSimProfile *profile);
 EwFamily     *ew_sim_profile_get_family           (EwSimProfile *profile); /* transfer none */
 gboolean      ew_sim_profile_module_is_present    (EwSimProfile *profile,
                                                    const char   *module_id);

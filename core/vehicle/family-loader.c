@@ -1026,7 +1026,7 @@ parse_module_identification (Builder *b, EwModule *module, xmlNodePtr node)
   static const char * const role_names[] = {
     "vin", "part-number", "software-version", "hardware-version", "serial-number",
     "supplier", "programming-date", "active-session", "simulation-marker", "option-list",
-    "other", NULL
+    "supply-voltage", "other", NULL
   };
   static const char * const encoding_names[] = { "ascii", "hex", "bcd", NULL };
 
@@ -1055,6 +1055,11 @@ parse_module_identification (Builder *b, EwModule *module, xmlNodePtr node)
                           did->did, module->id);
       if (did->role == EW_ID_ROLE_OPTION_LIST && !check_option_list_did (b, module, did, c))
         return FALSE;
+      /* read as a number, so its layout is fixed (see the schema) */
+      if (did->role == EW_ID_ROLE_SUPPLY_VOLTAGE &&
+          (did->length_bytes != 2 || did->encoding != EW_DID_ENCODING_HEX))
+        return invalid (b, c, "supply-voltage DID 0x%04X in module '%s' must have length 2 and "
+                        "encoding 'hex' (millivolts, high byte first)", did->did, module->id);
     }
   return TRUE;
 }

@@ -368,6 +368,7 @@ ew_identification_role_to_string (EwIdentificationRole role)
     case EW_ID_ROLE_ACTIVE_SESSION:    return "active-session";
     case EW_ID_ROLE_SIMULATION_MARKER: return "simulation-marker";
     case EW_ID_ROLE_OPTION_LIST:       return "option-list";
+    case EW_ID_ROLE_SUPPLY_VOLTAGE:    return "supply-voltage";
     case EW_ID_ROLE_OTHER:             return "other";
     default:                           return "other";
     }

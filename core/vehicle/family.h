@@ -100,6 +100,7 @@ typedef enum {
   EW_ID_ROLE_ACTIVE_SESSION,
   EW_ID_ROLE_SIMULATION_MARKER,
   EW_ID_ROLE_OPTION_LIST,   /* fitted factory options: ASCII codes joined by ',' */
+  EW_ID_ROLE_SUPPLY_VOLTAGE, /* the module's supply voltage: 2 bytes, millivolts */
   EW_ID_ROLE_OTHER,
 } EwIdentificationRole;
 
