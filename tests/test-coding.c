@@ -1167,6 +1167,45 @@ test_cancel_before_write (void)
   g_assert_cmpuint (assert_old_or_new (connection, before, plan, store, job_id), ==, 0);
 }
 
+/* A weak battery: refused before any module is prepared, every DID as it
+ * was, the reading journalled with the module that measured it. */
+static void
+test_supply_voltage_low (void)
+{
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:bmw-f30?profile=weak-battery");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwCodingPlan) plan = three_module_plan (connection);
+  g_autoptr(GHashTable) before = snapshot (connection);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  gint64 job_id = 0;
+  gboolean is_journalled = FALSE;
+
+  g_assert_cmpint (ew_coding_apply (connection, store, plan, NULL, NULL, NULL, &job_id, NULL,
+                                    &error), ==, 0);
+  g_assert_error (error, EW_CODING_ERROR, EW_CODING_ERROR_PRECONDITION);
+  g_assert_nonnull (strstr (error->message, "11.8 V"));
+  g_assert_nonnull (strstr (error->message, "battery support unit"));
+  g_assert_cmpint (job_state (store, job_id), ==, EW_JOB_STATE_ROLLED_BACK);
+  g_assert_cmpuint (assert_old_or_new (connection, before, plan, store, job_id), ==, 0);
+
+  journal = ew_job_store_get_journal (store, job_id, NULL);
+  g_assert_nonnull (journal);
+  for (guint i = 0; i < journal->len; i++)
+    {
+      const EwJournalEntry *e = g_ptr_array_index (journal, i);
+
+      g_assert_cmpstr (e->step, !=, "preflight");
+      if (g_str_equal (e->step, "battery"))
+        {
+          g_assert_cmpstr (e->outcome, ==, "failed");
+          g_assert_cmpstr (e->module_id, ==, "dme");
+          is_journalled = TRUE;
+        }
+    }
+  g_assert_true (is_journalled);
+}
+
 /* ---- fixture ---- */
 
 static char *
@@ -1242,18 +1281,19 @@ static const FaultCase fault_cases[] = {
    * first two are restored, the silent one cannot be confirmed */
   { "timeout-third", NULL, "hu", 0, EW_JOB_STATE_FAILED,
     EW_CODING_ERROR_ROLLBACK_FAILED, 0, 0, "write", "present", "false" },
-  /* the link drops at the transaction's Nth request: preflight, backup,
-   * first write, first verify, third write, third verify */
+  /* the link drops at the transaction's Nth request (the first reads the
+   * supply voltage): preflight, backup, first write, first verify, third
+   * verify */
   { "link-drop-preflight", NULL, NULL, 0, EW_JOB_STATE_ROLLED_BACK,
-    EW_CODING_ERROR_PRECONDITION, 0, 4, NULL, NULL, NULL },
+    EW_CODING_ERROR_PRECONDITION, 0, 5, NULL, NULL, NULL },
   { "link-drop-backup", NULL, NULL, 0, EW_JOB_STATE_ROLLED_BACK,
-    EW_UDS_ERROR_TIMEOUT, 2, 10, NULL, NULL, NULL },
+    EW_UDS_ERROR_TIMEOUT, 2, 11, NULL, NULL, NULL },
   { "link-drop-write", NULL, NULL, 0, EW_JOB_STATE_FAILED,
-    EW_CODING_ERROR_ROLLBACK_FAILED, 0, 13, NULL, NULL, NULL },
-  { "link-drop-verify", NULL, NULL, 0, EW_JOB_STATE_FAILED,
     EW_CODING_ERROR_ROLLBACK_FAILED, 0, 14, NULL, NULL, NULL },
+  { "link-drop-verify", NULL, NULL, 0, EW_JOB_STATE_FAILED,
+    EW_CODING_ERROR_ROLLBACK_FAILED, 0, 15, NULL, NULL, NULL },
   { "link-drop-third-verify", NULL, NULL, 0, EW_JOB_STATE_FAILED,
-    EW_CODING_ERROR_ROLLBACK_FAILED, 0, 18, NULL, NULL, NULL },
+    EW_CODING_ERROR_ROLLBACK_FAILED, 0, 19, NULL, NULL, NULL },
 };
 
 int
@@ -1293,6 +1333,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/coding/fault/wrong-readback", test_fault_wrong_readback);
   g_test_add_func ("/coding/cancel-before-write", test_cancel_before_write);
+  g_test_add_func ("/coding/supply-voltage-low", test_supply_voltage_low);
   g_test_add_func ("/coding/stale-plan", test_stale_plan);
   g_test_add_func ("/coding/provenance/illustrative", test_provenance_illustrative);
   g_test_add_func ("/coding/provenance/community", test_provenance_community);

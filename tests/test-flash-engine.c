@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "connect/connection.h"
+#include "connect/supply-voltage.h"
 #include "data-dir.h"
 #include "flash/flash-engine.h"
 #include "flash/flash-resume.h"
@@ -533,6 +534,83 @@ test_wrong_container (void)
     }
   g_assert_cmpuint (f.fractions->len, ==, 0);
   fixture_close (&f);
+}
+
+/* The supply voltage is read before anything: a weak battery or a charger
+ * set too high refuses the flash with the module untouched; a good one is
+ * journalled with the module that measured it (the cluster reports none,
+ * the engine does). */
+static void
+test_supply_voltage (void)
+{
+  static const struct {
+    const char *volts;
+    gint        code;
+    const char *needle;
+  } cases[] = {
+    { "11.8", EW_SUPPLY_VOLTAGE_ERROR_TOO_LOW, "11.8 V" },
+    { "12.4", EW_SUPPLY_VOLTAGE_ERROR_TOO_LOW, "12.4 V" },
+    { "16.2", EW_SUPPLY_VOLTAGE_ERROR_TOO_HIGH, "16.2 V" },
+  };
+  g_autofree char *path = sample_path ("vw-golf-mk7-cluster.xml");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *dir = g_dir_make_tmp ("test-flash-supply-XXXXXX", NULL);
+      g_autofree char *profile = g_build_filename (dir, "battery.ini", NULL);
+      g_autofree char *text = g_strdup_printf ("[profile]\ndescription=battery\nsupply-voltage=%s\n",
+                                               cases[i].volts);
+      g_autofree char *uri = g_strdup_printf ("sim:vw-golf-mk7?profile=%s", profile);
+      g_autofree char *before = NULL;
+      g_autofree char *after = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) jobs = NULL;
+      Fixture f = { 0 };
+
+      g_assert_true (g_file_set_contents (profile, text, -1, NULL));
+      fixture_open (&f, uri);
+      before = sim_software (&f, "cluster");
+      g_assert_cmpint (ew_flash_run (f.connection, f.store, "cluster", path, NULL, on_progress, &f,
+                                     NULL, &error), ==, 0);
+      g_test_message ("%s V: %s", cases[i].volts, error->message);
+      g_assert_error (error, EW_SUPPLY_VOLTAGE_ERROR, cases[i].code);
+      g_assert_nonnull (strstr (error->message, cases[i].needle));
+      g_assert_nonnull (strstr (error->message, "Engine electronics"));
+      after = sim_software (&f, "cluster");
+      g_assert_cmpstr (after, ==, before);
+      g_assert_cmpuint (ew_sim_ecu_get_session (sim_ecu (&f, "cluster")), ==, 0x01);
+      g_clear_error (&error);
+      jobs = ew_job_store_list_jobs (f.store, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (jobs->len, ==, 0);
+      fixture_close (&f);
+      ew_test_remove_tree (dir);
+    }
+
+  {
+    Fixture f = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(EwFlashJob) job = NULL;
+    g_autoptr(GPtrArray) journal = NULL;
+    gint64 job_id;
+
+    fixture_open (&f, "sim:vw-golf-mk7");
+    job = ew_flash_job_prepare (f.connection, "cluster", path, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (ew_flash_job_get_supply_voltage_mv (job), ==, EW_SIM_DEFAULT_SUPPLY_VOLTAGE_MV);
+    job_id = ew_flash_job_run (job, f.store, on_progress, &f, NULL, &error);
+    g_assert_no_error (error);
+    journal = journal_of (&f, job_id);
+    g_assert_cmpuint (count_entries (journal, "battery", "ok"), ==, 1);
+    for (guint i = 0; i < journal->len; i++)
+      {
+        const EwJournalEntry *e = g_ptr_array_index (journal, i);
+
+        if (g_str_equal (e->step, "battery"))
+          g_assert_cmpstr (e->detail, ==, "13.6 V at the engine");
+      }
+    fixture_close (&f);
+  }
 }
 
 /* No recovery image for the module: refused, and the override is only for
@@ -1149,6 +1227,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flash-engine/fault/bad-crc", test_bad_crc);
   g_test_add_func ("/flash-engine/refuse/wrong-container", test_wrong_container);
   g_test_add_func ("/flash-engine/refuse/no-recovery-image", test_no_recovery_image);
+  g_test_add_func ("/flash-engine/refuse/supply-voltage", test_supply_voltage);
   g_test_add_func ("/flash-engine/cancel-before-erase", test_cancel_before_erase);
   g_test_add_func ("/flash-engine/recover-dead-module", test_recover_dead_module);
   g_test_add_func ("/flash-engine/counter-wraps", test_counter_wraps);

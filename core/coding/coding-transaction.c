@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "connect/supply-voltage.h"
 #include "sim/sim-ecu.h"
 #include "uds/uds-client.h"
 
@@ -202,9 +203,51 @@ find_algorithm (EwFamily *family, const char *id)
   return NULL;
 }
 
-/* The coding session, then security access at the module's coding level.
- * Battery voltage is checked where the module reports it; the vehicle
- * data has no role for such a DID yet, so this is journalled as skipped. */
+/* The supply voltage, before any module is prepared: read at a module of
+ * the transaction that reports it, through its own client, else at another
+ * module of the car that does. Out of range ends the job, nothing written. */
+static gboolean
+check_supply (Transaction *tx, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  const EwModule *from = NULL;
+  gboolean is_declared = FALSE;
+  g_autofree char *volts = NULL;
+  guint mv = 0;
+
+  for (guint i = 0; i < tx->links->len && mv == 0; i++)
+    {
+      ModuleLink *link = g_ptr_array_index (tx->links, i);
+
+      for (guint j = 0; j < link->module->identification->len; j++)
+        is_declared |= ((const EwIdentificationDid *)
+                        g_ptr_array_index (link->module->identification, j))->role
+                       == EW_ID_ROLE_SUPPLY_VOLTAGE;
+      mv = ew_supply_voltage_read_at (tx->connection, link->module, link->client, tx->cancellable);
+      if (mv != 0)
+        from = link->module;
+    }
+  /* a module of the job is not asked twice on a second channel */
+  if (mv == 0 && !is_declared && tx->links->len > 0)
+    mv = ew_supply_voltage_read (tx->connection,
+                                 ((ModuleLink *) g_ptr_array_index (tx->links, 0))->module,
+                                 NULL, tx->cancellable, &from);
+  if (g_cancellable_set_error_if_cancelled (tx->cancellable, error))
+    return FALSE;
+  if (mv == 0)
+    return journal (tx, "battery", NULL, "skipped", error,
+                    "no module of the car reports its supply voltage");
+  volts = ew_supply_voltage_format (mv);
+  if (!ew_supply_voltage_check (mv, EW_WORK_CLASS_CODING, from, &local_error))
+    {
+      journal_quiet (tx, "battery", from->id, "failed", local_error->message);
+      g_set_error_literal (error, EW_CODING_ERROR, EW_CODING_ERROR_PRECONDITION, local_error->message);
+      return FALSE;
+    }
+  return journal (tx, "battery", from->id, "ok", error, "%s", volts);
+}
+
+/* The coding session, then security access at the module's coding level. */
 static gboolean
 preflight (Transaction *tx, ModuleLink *link, GError **error)
 {
@@ -289,9 +332,7 @@ run_preflight (Transaction *tx, ModuleLink *link, GError **error)
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  if (!journal (tx, "battery", link->module->id, "skipped", error,
-                "the module reports no battery voltage") ||
-      !journal (tx, "preflight", link->module->id, "ok", error, NULL))
+  if (!journal (tx, "preflight", link->module->id, "ok", error, NULL))
     return FALSE;
   step_done (tx, "preflight", link->module->id);
   return TRUE;
@@ -712,6 +753,8 @@ ew_coding_apply (EwConnection         *connection,
   tx.n_steps = n_modules + 3 * tx.targets->len;
 
   /* 2. preflight, every module before anything is written */
+  if (!check_supply (&tx, &local_error))
+    goto failed;
   for (guint i = 0; i < tx.links->len; i++)
     if (!run_preflight (&tx, g_ptr_array_index (tx.links, i), &local_error))
       goto failed;
@@ -913,6 +956,8 @@ ew_coding_restore (EwConnection         *connection,
         goto failed;
     }
 
+  if (!check_supply (&tx, &local_error))
+    goto failed;
   for (guint i = 0; i < tx.links->len; i++)
     {
       ModuleLink *link = g_ptr_array_index (tx.links, i);

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "connect/supply-voltage.h"
 #include "data-dir.h"
 #include "sim/sim-ecu.h"
 #include "uds/seedkey.h"
@@ -62,6 +63,8 @@ struct _EwFlashJob {
   char               *hardware;
   gboolean            is_in_bootloader;
   gboolean            is_simulated;
+  guint               supply_mv;     /* 0 = no module reports it */
+  const EwModule     *supply_from;
   char               *recovery_image;
   GArray             *steps;       /* Step */
   GArray             *infos;       /* EwFlashStepInfo */
@@ -663,6 +666,12 @@ ew_flash_job_prepare (EwConnection         *connection,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
+  /* a sagging battery stops a flash half-way: refused before anything */
+  job->supply_mv = ew_supply_voltage_read (connection, job->module, job->client, cancellable,
+                                           &job->supply_from);
+  if (!ew_supply_voltage_check (job->supply_mv, EW_WORK_CLASS_PROGRAMMING, job->supply_from, error))
+    return NULL;
+
   if (!job->is_simulated && is_illustrative (job->module, family))
     {
       g_set_error (error, EW_FLASH_ENGINE_ERROR, EW_FLASH_ENGINE_ERROR_NOT_SIMULATED,
@@ -785,6 +794,18 @@ gboolean
 ew_flash_job_is_simulated (EwFlashJob *job)
 {
   return job->is_simulated;
+}
+
+guint
+ew_flash_job_get_supply_voltage_mv (EwFlashJob *job)
+{
+  return job->supply_mv;
+}
+
+const EwModule *
+ew_flash_job_get_supply_voltage_module (EwFlashJob *job)
+{
+  return job->supply_from;
 }
 
 const char *
@@ -1808,6 +1829,15 @@ run_job (EwFlashJob          *job,
     journal (job, "recovery-image", "overridden",
              "no recovery image; the module is already in its bootloader and the technician "
              "chose to go on");
+  if (job->supply_mv != 0)
+    {
+      g_autofree char *volts = ew_supply_voltage_format (job->supply_mv);
+
+      journal (job, "battery", "ok", "%s at the %s", volts, job->supply_from->id);
+    }
+  else
+    journal (job, "battery", "skipped", "no module of the car reports its supply voltage; "
+             "the technician confirmed the battery support unit");
   report (job, "identification", 0.0);
 
   erase = find_step (job, EW_STEP_ERASE, -1);

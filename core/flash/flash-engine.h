@@ -124,6 +124,11 @@ const EwFlashCheckResult *ew_flash_job_get_check_result     (EwFlashJob *job);
 const char               *ew_flash_job_get_current_software (EwFlashJob *job);
 gboolean                  ew_flash_job_is_in_bootloader     (EwFlashJob *job);
 gboolean                  ew_flash_job_is_simulated         (EwFlashJob *job);
+/* The supply voltage read before the job, in millivolts; 0 when no module
+ * of the car reports it. */
+guint                     ew_flash_job_get_supply_voltage_mv (EwFlashJob *job);
+/* nullable: the module that measured it. */
+const EwModule           *ew_flash_job_get_supply_voltage_module (EwFlashJob *job);
 /* nullable: no recovery image (allowed only with the override). */
 const char               *ew_flash_job_get_recovery_image   (EwFlashJob *job);
 /* nullable: the recovery image's software version. */
