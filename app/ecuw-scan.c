@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "ecuw-command.h"
+#include "connect/supply-voltage.h"
 #include "scan/scan-record.h"
 
 static void
@@ -73,6 +74,12 @@ print_text (EwScanResult *result)
         g_print (" · %s %s", _("hardware"), m->hardware_version);
       if (m->vin != NULL)
         g_print (" · VIN %s", m->vin);
+      if (m->supply_voltage_mv != 0)
+        {
+          g_autofree char *volts = ew_supply_voltage_format (m->supply_voltage_mv);
+
+          g_print (" · %s", volts);
+        }
       g_print ("\n");
     }
 

@@ -337,6 +337,11 @@ test_scan_default_link (void)
       g_assert_cmpstr (json_object_get_string_member (m, "state"), ==, "answered");
       g_assert_cmpstr (json_object_get_string_member (m, "vin"), ==,
                        json_object_get_string_member (scan, "vin"));
+      /* the DME reports its supply (a battery support unit's 13.6 V), the others none */
+      if (g_str_equal (json_object_get_string_member (m, "id"), "dme"))
+        g_assert_cmpint (json_object_get_int_member (m, "supply_voltage_mv"), ==, 13600);
+      else
+        g_assert_true (json_object_get_null_member (m, "supply_voltage_mv"));
     }
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (scan, "findings")), ==, 0);
 }
@@ -1125,6 +1130,23 @@ test_recover (ProgrammingFixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (running->err, "runs its application"));
 }
 
+/* A weak battery: `ecuw flash` says so in one line and writes nothing. */
+static void
+test_flash_weak_battery (ProgrammingFixture *fx, gconstpointer data)
+{
+  g_autofree char *link = g_strdup_printf ("sim:vw-golf-mk7?profile=weak-battery&state=%s", fx->state);
+  g_autofree char *container = g_build_filename (g_getenv ("ECU_WORKSHOP_DATA_DIR"), "flash",
+                                                 "vw-golf-mk7-cluster.xml", NULL);
+  g_autoptr(EcuwRun) run = run_ecuw ("--link", link, "flash", "cluster", container, NULL);
+  g_autoptr(EcuwRun) jobs = run_ecuw ("--json", "jobs", NULL);
+
+  assert_ecuw_status (run, 1);
+  assert_one_error_line (run, "11.8 V");
+  g_assert_nonnull (strstr (run->err, "battery support unit"));
+  assert_ecuw_status (jobs, 0);
+  g_assert_null (strstr (jobs->out, "\"programming\""));
+}
+
 /* A flash that fails with the module left in its bootloader is resumed by
  * `ecuw restore JOB`: the same job ends done. */
 static void
@@ -1204,6 +1226,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/quote/pdf", test_quote_pdf);
   g_test_add ("/cli/recover", ProgrammingFixture, NULL,
               programming_fixture_set_up, test_recover, programming_fixture_tear_down);
+  g_test_add ("/cli/flash/weak-battery", ProgrammingFixture, NULL,
+              programming_fixture_set_up, test_flash_weak_battery, programming_fixture_tear_down);
   g_test_add ("/cli/restore/programming", ProgrammingFixture, NULL,
               programming_fixture_set_up, test_restore_programming, programming_fixture_tear_down);
   g_test_add ("/cli/retrofit", CodingFixture, NULL,

@@ -214,6 +214,9 @@ test_used_cluster (UiFixture *fixture, gconstpointer data)
   g_assert_cmpstr (vin_before, !=, ew_sim_vehicle_get_vin (ew_connection_get_sim_vehicle (connection)));
   km_before = sim_km (connection, "cluster");
   g_assert_cmpuint (km_before, <, car_km (connection, "cluster"));
+  /* the voltage the engine unit measured, beside the technician's tick */
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (programming_child (fixture, "battery_row"))),
+                            "Engine electronics measures 13.6 V"));
 
   tick_battery (fixture);
   iterate_until (can_start, fixture);

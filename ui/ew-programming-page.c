@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "ew-programming-page.h"
+#include "connect/supply-voltage.h"
 #include "data-dir.h"
 #include "flash/flash-engine.h"
 #include "flash/flash-resume.h"
@@ -38,6 +39,7 @@ typedef struct {
   gboolean        is_in_bootloader;
   gboolean        needs_writing;     /* FALSE: a replacement skips the program step */
   char           *error;             /* nullable: the check itself failed */
+  char           *supply_text;       /* nullable: no module reports its voltage */
   /* the container against the module */
   gboolean        is_container_ok;
   char           *container_text;
@@ -233,6 +235,7 @@ preflight_clear (Preflight *pf)
   g_free (pf->software_now);
   g_free (pf->software_new);
   g_free (pf->error);
+  g_free (pf->supply_text);
   g_free (pf->container_text);
   g_free (pf->recovery_image);
   g_free (pf->recovery_text);
@@ -525,6 +528,18 @@ preflight_take_flash_job (Preflight *pf, EwFlashJob *job)
   GString *text = g_string_new (NULL);
 
   pf->is_in_bootloader = ew_flash_job_is_in_bootloader (job);
+  if (ew_flash_job_get_supply_voltage_mv (job) != 0)
+    {
+      g_autofree char *volts = ew_supply_voltage_format (ew_flash_job_get_supply_voltage_mv (job));
+      g_autofree char *low = ew_supply_voltage_format (EW_SUPPLY_MIN_PROGRAMMING_MV);
+
+      /* TRANSLATORS: the voltage, the module that measured it, the minimum */
+      pf->supply_text = g_strdup_printf (_("The %2$s measures %1$s (programming needs at least %3$s). "
+                                           "Programming keeps the ignition on for minutes and the "
+                                           "battery sags: keep a battery support unit connected, "
+                                           "then tick here."),
+                                         volts, ew_flash_job_get_supply_voltage_module (job)->name, low);
+    }
   if (pf->software_now == NULL && !pf->is_in_bootloader && now != NULL)
     pf->software_now = g_strdup (now);
   g_free (pf->software_new);
@@ -1015,6 +1030,11 @@ update_checklist (EwProgrammingPage *self)
   set_icon (self->battery_icon, gtk_check_button_get_active (self->battery_check) ? 1 : 0);
   if (is_ready)
     {
+      adw_action_row_set_subtitle (self->battery_row, pf->supply_text != NULL ? pf->supply_text
+                                   : _("Programming keeps the ignition on for minutes, and a voltage "
+                                       "drop can leave the module without software: connect a battery "
+                                       "support unit, then tick here. Where the car reports its voltage, "
+                                       "the job reads it before it writes and refuses a weak battery."));
       gboolean is_replace = pf->is_replace;
       const char *refusal = pf->plan != NULL ? pf->plan->refusal : NULL;
 
