@@ -321,6 +321,10 @@ test_scan_used_cluster (UiFixture *fixture, gconstpointer data)
   /* a module of this car shows no VIN line */
   g_assert_null (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (find_module_row (fixture, "dme"))),
                          "VIN"));
+  /* the engine unit reports the supply voltage, the cluster does not */
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (find_module_row (fixture, "dme"))),
+                            "supply 13.6 V"));
+  g_assert_null (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (kombi)), "supply"));
 
   /* both findings are listed, the module from another car first */
   findings = finding_rows (fixture);

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "ew-scan-module-row.h"
+#include "connect/supply-voltage.h"
 
 struct _EwScanModuleRow {
   AdwActionRow       parent_instance;
@@ -101,6 +102,13 @@ ew_scan_module_row_update (EwScanModuleRow    *self,
         set_state_look (self, _("Answered"), "emblem-ok-symbolic", "success");
       line = identification_line (scanned);
       g_string_append (subtitle, line);
+      if (scanned->supply_voltage_mv != 0)
+        {
+          g_autofree char *volts = ew_supply_voltage_format (scanned->supply_voltage_mv);
+
+          /* TRANSLATORS: the voltage the module measures at its supply pin */
+          g_string_append_printf (subtitle, _(" · supply %s"), volts);
+        }
       if (is_foreign)
         {
           g_string_append_c (subtitle, '\n');
