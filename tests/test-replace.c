@@ -351,6 +351,43 @@ test_more_km_refused (gconstpointer data)
   g_assert_cmpuint (sim_km (connection, c->cluster, 0), ==, km_before);
 }
 
+/* A weak battery refuses the replacement before its first write, the
+ * programming and the VIN link alike; the job says why. */
+static void
+test_weak_battery_refused (void)
+{
+  g_autoptr(EwConnection) connection = ew_test_open_car (db, "sim:vw-golf-mk7?profile=weak-battery");
+  g_autoptr(EwJobStore) store = ew_test_open_store (tmp_dir);
+  g_autoptr(EwScanResult) before = ew_test_scan_car (connection);
+  g_autoptr(EwScanResult) after = NULL;
+  g_autoptr(EwReplacePlan) plan = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 km_before = sim_km (connection, "cluster", 0);
+  gint64 job_id;
+  EwReplaceJobs jobs;
+
+  plan = ew_replace_plan_new (connection, "cluster", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (plan->supply_voltage_mv, ==, 11800);
+  g_assert_cmpint (plan->refusal_code, ==, EW_REPLACE_ERROR_SUPPLY_VOLTAGE);
+  g_assert_nonnull (strstr (plan->refusal, "11.8 V"));
+
+  job_id = ew_replace_module (connection, store, "cluster", NULL, NULL, NULL, NULL, &jobs, NULL,
+                              &error);
+  g_assert_error (error, EW_REPLACE_ERROR, EW_REPLACE_ERROR_SUPPLY_VOLTAGE);
+  g_assert_cmpint (job_id, ==, 0);
+  g_assert_cmpint (jobs.flash_job_id, ==, 0);
+  g_assert_cmpint (jobs.coding_job_id, ==, 0);
+  g_assert_true (journal_has (store, jobs.job_id, "battery", "refused"));
+  g_assert_cmpint (job_state (store, jobs.job_id), ==, EW_JOB_STATE_ROLLED_BACK);
+
+  after = ew_test_scan_car (connection);
+  g_assert_cmpstr (scanned (after, "cluster")->software_version, ==,
+                   scanned (before, "cluster")->software_version);
+  g_assert_cmpstr (scanned (after, "cluster")->vin, ==, scanned (before, "cluster")->vin);
+  g_assert_cmpuint (sim_km (connection, "cluster", 0), ==, km_before);
+}
+
 static void
 test_body_module_bootloader (void)
 {
@@ -867,6 +904,7 @@ main (int argc, char **argv)
       g_test_add_data_func (refused, &cluster_cases[i], test_more_km_refused);
     }
   g_test_add_func ("/replace/body-module-bootloader", test_body_module_bootloader);
+  g_test_add_func ("/replace/weak-battery-refused", test_weak_battery_refused);
   g_test_add_func ("/replace/vin-fault-rolls-back", test_vin_fault_rolls_back);
   for (guint i = 0; i < G_N_ELEMENTS (swap_cases); i++)
     {

@@ -130,7 +130,7 @@ ew_supply_voltage_check (guint           mv,
       g_set_error (error, EW_SUPPLY_VOLTAGE_ERROR, EW_SUPPLY_VOLTAGE_ERROR_TOO_LOW,
                    /* TRANSLATORS: the voltage, the module that measured it, the minimum */
                    _("The supply voltage is %s at the %s, below the %s this work needs: connect "
-                     "a battery support unit and start again; nothing was written"),
+                     "a battery support unit and start again"),
                    now, from != NULL ? from->name : "?", limit);
       return FALSE;
     }
@@ -140,7 +140,7 @@ ew_supply_voltage_check (guint           mv,
       g_set_error (error, EW_SUPPLY_VOLTAGE_ERROR, EW_SUPPLY_VOLTAGE_ERROR_TOO_HIGH,
                    /* TRANSLATORS: the voltage, the module that measured it, the maximum */
                    _("The supply voltage is %s at the %s, above %s: check the charger's "
-                     "setting (no jump-start mode) and start again; nothing was written"),
+                     "setting (no jump-start mode) and start again"),
                    now, from != NULL ? from->name : "?", limit);
       return FALSE;
     }

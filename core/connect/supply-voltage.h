@@ -51,7 +51,8 @@ guint     ew_supply_voltage_read_at    (EwConnection     *connection,
                                         GCancellable     *cancellable);
 
 /* Whether `mv`, read at `from`, allows work of class `work`; an error that
- * says what to connect otherwise. 0 (not reported) passes. */
+ * says what to connect otherwise. 0 (not reported) passes. Callers check
+ * before their first write, so the message asks to start again. */
 gboolean  ew_supply_voltage_check      (guint             mv,
                                         EwWorkClass       work,
                                         const EwModule   *from,

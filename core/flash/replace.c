@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "coding/coding-transaction.h"
+#include "connect/supply-voltage.h"
 #include "data-dir.h"
 #include "uds/seedkey.h"
 #include "uds/uds-client.h"
@@ -773,6 +774,26 @@ ew_replace_plan_new (EwConnection           *connection,
       plan->refusal_code = EW_REPLACE_ERROR_IMMOBILISER;
       plan->refusal = g_steal_pointer (&pairing_refusal);
     }
+
+  /* the supply, before the first write of any step: a job that only codes
+   * and links writes too, and the flash and coding engines read it again */
+  {
+    g_autoptr(GError) supply_error = NULL;
+    const EwModule *from = NULL;
+
+    plan->supply_voltage_mv = ew_supply_voltage_read (connection, plan->module, NULL, cancellable, &from);
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      return NULL;
+    if (plan->refusal == NULL &&
+        !ew_supply_voltage_check (plan->supply_voltage_mv,
+                                  plan->needs_programming ? EW_WORK_CLASS_PROGRAMMING
+                                                          : EW_WORK_CLASS_CODING,
+                                  from, &supply_error))
+      {
+        plan->refusal_code = EW_REPLACE_ERROR_SUPPLY_VOLTAGE;
+        plan->refusal = g_strdup (supply_error->message);
+      }
+  }
   return g_steal_pointer (&plan);
 }
 
@@ -1409,6 +1430,7 @@ ew_replace_module (EwConnection           *connection,
     {
       journal (&r, plan->refusal_code == EW_REPLACE_ERROR_IMMOBILISER ? PAIRING_KIND
                    : plan->refusal_code == EW_REPLACE_ERROR_MILEAGE_HIGHER ? "mileage-transfer"
+                   : plan->refusal_code == EW_REPLACE_ERROR_SUPPLY_VOLTAGE ? "battery"
                    : "plan", "refused", "%s", plan->refusal);
       end_job (&r, EW_JOB_STATE_ROLLED_BACK, _("refused before any write"));
       g_set_error_literal (error, EW_REPLACE_ERROR, plan->refusal_code, plan->refusal);

@@ -62,6 +62,7 @@ typedef enum {
   EW_REPLACE_ERROR_VERIFY,            /* the module does not read back as planned */
   EW_REPLACE_ERROR_NOT_CONFIRMED,     /* a step needs the technician's confirmation */
   EW_REPLACE_ERROR_IMMOBILISER,       /* the pairing cannot run or failed */
+  EW_REPLACE_ERROR_SUPPLY_VOLTAGE,    /* the battery is too weak, or the charger too high */
 } EwReplaceError;
 
 GQuark ew_replace_error_quark (void);
@@ -102,6 +103,7 @@ typedef struct {
   char                *software_new;
   gboolean             is_in_bootloader;
   gboolean             needs_programming;
+  guint                supply_voltage_mv; /* 0: no module of the car reports it */
   char                *container_path;
   GPtrArray           *car_readings;    /* EwMileageReading: the car's other modules */
   GPtrArray           *module_readings; /* EwMileageReading: the module's own stores */
